@@ -56,9 +56,7 @@ def validate_source(
     if tree is None:
         return ValidationReport.of(errors)
     try:
-        checker = PolicyChecker(
-            allowed_modules=allowed, aliases=ModuleAliases.collect(tree), scopes=ScopeMap(tree)
-        )
+        checker = PolicyChecker(allowed_modules=allowed, aliases=ModuleAliases.collect(tree), scopes=ScopeMap(tree))
         errors += checker.check(tree)
         function_errors, warnings = check_functions(tree, functions, n_tables)
     except (RecursionError, MemoryError):  # the passes are iterative; this is a backstop, not a path

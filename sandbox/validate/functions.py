@@ -29,9 +29,7 @@ TRAINING_CONFIG = "training_config"  # passed by keyword, only when train has a 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def check_functions(
-    tree: ast.Module, functions: FunctionNames, n_tables: int
-) -> tuple[list[Finding], list[Finding]]:
+def check_functions(tree: ast.Module, functions: FunctionNames, n_tables: int) -> tuple[list[Finding], list[Finding]]:
     """(errors, warnings) about the configured functions."""
     bindings = _last_top_level_bindings(tree)
     errors: list[Finding] = []
@@ -43,9 +41,7 @@ def check_functions(
         stmt = bindings.get(name)
         if stmt is None:
             errors.append(
-                Finding(
-                    0, 0, f"{field} '{name}' is not defined as a top-level function{_nested_hint(tree, name)}"
-                )
+                Finding(0, 0, f"{field} '{name}' is not defined as a top-level function{_nested_hint(tree, name)}")
             )
         elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             message = (
@@ -91,13 +87,9 @@ def _arity_problem(role: str, fn: ast.FunctionDef, n_tables: int) -> str | None:
     if len(params) < n and args.vararg is None:
         return f"must accept {wanted}, but it takes {len(params)} ({', '.join(names) or 'none'})"
     n_required = len(params) - len(args.defaults)
-    missing = [
-        name for index, name in enumerate(names) if index >= n and index < n_required and name != keyword_name
-    ]
+    missing = [name for index, name in enumerate(names) if index >= n and index < n_required and name != keyword_name]
     if missing:
-        return (
-            f"must accept {wanted}, but it also requires {', '.join(missing)}, which the runtime never passes"
-        )
+        return f"must accept {wanted}, but it also requires {', '.join(missing)}, which the runtime never passes"
     required_kwonly = [
         param.arg
         for param, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
@@ -126,9 +118,7 @@ def _bound_names(stmt: ast.stmt) -> list[str]:
     targets: list[ast.expr] = []
     if isinstance(stmt, ast.Assign):
         targets = list(stmt.targets)
-    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and (
-        not isinstance(stmt, ast.AnnAssign) or stmt.value
-    ):
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and (not isinstance(stmt, ast.AnnAssign) or stmt.value):
         targets = [stmt.target]
     names = []
     while targets:
@@ -153,7 +143,5 @@ def _kind(stmt: ast.stmt) -> str:
 def _nested_hint(tree: ast.Module, name: str) -> str:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return (
-                f" (a def at line {node.lineno} is nested inside another statement; move it to the top level)"
-            )
+            return f" (a def at line {node.lineno} is nested inside another statement; move it to the top level)"
     return ""

@@ -45,11 +45,7 @@ class ModuleAliases:
                 for alias in node.names:
                     if alias.name != "*":
                         paths[alias.asname or alias.name].add(f"{node.module}.{alias.name}")
-            elif (
-                isinstance(node, ast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-            ):
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 copies.append((node.targets[0].id, node.value))
         # Propagate copies (`xp = np`, `lin = np.linalg`). A self-referencing copy (`x = x.child`) grows
         # without end, so the number of hops followed is bounded; the attribute-name rules still apply.

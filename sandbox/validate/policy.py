@@ -173,8 +173,7 @@ REFUSED_MODULE_PATHS: dict[str, str] = {
     # standard library corners of allowed modules
     "string.Formatter": "format fields perform attribute and index lookups out of the validator's sight; "
     "use an f-string",
-    "logging.config": "dictConfig/fileConfig resolve and call arbitrary dotted names; "
-    "configure loggers in code",
+    "logging.config": "dictConfig/fileConfig resolve and call arbitrary dotted names; configure loggers in code",
     "logging.currentframe": "it returns the caller's frame",
     "typing.get_type_hints": "it evaluates string annotations as code",
     "typing.ForwardRef": "it evaluates strings as code",
@@ -263,8 +262,7 @@ REFUSED_DUNDER_METHODS: dict[str, str] = {
     "__reduce_ex__": "unpickling the model would call whatever it returns; use __getstate__/__setstate__",
     # An object that intercepts every attribute lookup can lie about its own type (`__class__`) to the
     # runtime's result checks; __getattr__ (missing attributes only) covers delegation.
-    "__getattribute__": "it intercepts every attribute lookup, including the runtime's type checks; "
-    "use __getattr__",
+    "__getattribute__": "it intercepts every attribute lookup, including the runtime's type checks; use __getattr__",
 }
 
 # Readable dunder attributes beyond the data-model methods: plain metadata strings.

@@ -50,9 +50,7 @@ def _as_bytes(source: str | bytes) -> tuple[bytes | None, list[Finding]]:
         return source.encode("utf-8"), []
     except UnicodeEncodeError as exc:  # a lone surrogate: the text cannot be stored as UTF-8
         line, col = _position(source, exc.start)
-        return None, [
-            Finding(line, col, "the source contains a lone surrogate character; it is not valid Unicode")
-        ]
+        return None, [Finding(line, col, "the source contains a lone surrogate character; it is not valid Unicode")]
 
 
 def _check_coding(data: bytes) -> list[Finding]:
@@ -86,9 +84,7 @@ def _decode_utf8(data: bytes) -> tuple[str | None, list[Finding]]:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         bad = data[exc.start : exc.start + 1].hex()
-        return None, [
-            Finding(line, col, f"the source is not valid UTF-8 (byte 0x{bad}): save the file as UTF-8")
-        ]
+        return None, [Finding(line, col, f"the source is not valid UTF-8 (byte 0x{bad}): save the file as UTF-8")]
 
 
 def _parse(text: str) -> tuple[ast.Module | None, list[Finding]]:

@@ -96,9 +96,7 @@ class PolicyChecker(RestrictingNodeTransformer):
 
     def not_allowed(self, node: ast.AST) -> None:
         kind = type(node).__name__
-        self.error(
-            node, _NOT_ALLOWED.get(kind, f"{kind} is not allowed: it has not been reviewed for model code")
-        )
+        self.error(node, _NOT_ALLOWED.get(kind, f"{kind} is not allowed: it has not been reviewed for model code"))
 
     def node_contents_visit(self, node: ast.AST) -> ast.AST:  # type: ignore[override]
         """No recursion and no rewriting: `check` walks the children itself."""
@@ -115,9 +113,7 @@ class PolicyChecker(RestrictingNodeTransformer):
         if reason:
             self.error(node, f"name '{name}' is not allowed: {reason}")
 
-    def check_function_argument_names(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-    ) -> None:
+    def check_function_argument_names(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         """Parameters are checked one by one in `visit_arg`, at their own position (R45: posonlyargs too)."""
 
     # -- module, statements -------------------------------------------------------------------------------
@@ -193,9 +189,7 @@ class PolicyChecker(RestrictingNodeTransformer):
         return node
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> _VisitResult:
-        self.error(
-            node, f"async def '{node.name}' is not allowed: the runtime calls model functions synchronously"
-        )
+        self.error(node, f"async def '{node.name}' is not allowed: the runtime calls model functions synchronously")
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> _VisitResult:
@@ -209,10 +203,7 @@ class PolicyChecker(RestrictingNodeTransformer):
         self.check_name(node, node.name)
         self._methods.update(id(stmt) for stmt in node.body if isinstance(stmt, ast.FunctionDef))
         for keyword in node.keywords:
-            if (
-                keyword.arg == "metaclass"
-                and not set(self._aliases.paths_of(keyword.value)) & ALLOWED_METACLASSES
-            ):
+            if keyword.arg == "metaclass" and not set(self._aliases.paths_of(keyword.value)) & ALLOWED_METACLASSES:
                 self.error(
                     keyword,
                     "metaclass= is not allowed except abc.ABCMeta: a metaclass runs code at class creation "
@@ -238,13 +229,9 @@ class PolicyChecker(RestrictingNodeTransformer):
         elif isinstance(node.ctx, ast.Load) and not self._scopes.is_user_bound(node):
             if name in REFUSED_BUILTINS:
                 reason = REFUSED_BUILTINS[name]
-                self.error(
-                    node, f"name '{name}' is not allowed: {reason} (if it is your own variable, rename it)"
-                )
+                self.error(node, f"name '{name}' is not allowed: {reason} (if it is your own variable, rename it)")
             elif name in CHECKED_BUILTINS:
-                message = (
-                    f"'{name}' may only be called directly, with literal arguments the validator can check"
-                )
+                message = f"'{name}' may only be called directly, with literal arguments the validator can check"
                 self.error(node, message)
         return node
 
@@ -307,9 +294,7 @@ class PolicyChecker(RestrictingNodeTransformer):
             self._checked.add(id(func))
             self._check_open(node)
         elif name == "type" and (len(node.args) == 3 or _has_unpacking(node)):
-            self.error(
-                node, "type() with three arguments builds a class at run time: write a class statement"
-            )
+            self.error(node, "type() with three arguments builds a class at run time: write a class statement")
 
     def _check_attr_builtin(self, node: ast.Call, name: str) -> None:
         if _has_unpacking(node) or len(node.args) < 2:
@@ -331,17 +316,13 @@ class PolicyChecker(RestrictingNodeTransformer):
             return
         self._check_paths(node, [f"{path}.{attr}" for path in self._aliases.paths_of(target)])
         if name in ("setattr", "delattr") and self._aliases.is_module(target):
-            message = (
-                f"{name}() on a module is not allowed: it would change the module for all code in the sandbox"
-            )
+            message = f"{name}() on a module is not allowed: it would change the module for all code in the sandbox"
             self.error(node, message)
 
     def _check_open(self, node: ast.Call) -> None:
         """open() of a literal relative path only; the sandbox's open guard enforces the same at run time,
         and a path computed at run time (R35) cannot be judged here."""
-        path_node = (
-            node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "file"), None)
-        )
+        path_node = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "file"), None)
         if any(keyword.arg == "opener" for keyword in node.keywords) or len(node.args) >= 8:
             self.error(node, "call to 'open' with a custom opener is not allowed")
         if path_node is None or _has_unpacking(node):
@@ -369,11 +350,7 @@ class PolicyChecker(RestrictingNodeTransformer):
         """str.format/format_map perform attribute and index lookups named in the template (R19)."""
         receiver = func.value
         template_node: ast.expr | None = receiver
-        if (
-            isinstance(receiver, ast.Name)
-            and receiver.id == "str"
-            and not self._scopes.is_user_bound(receiver)
-        ):
+        if isinstance(receiver, ast.Name) and receiver.id == "str" and not self._scopes.is_user_bound(receiver):
             template_node = node.args[0] if node.args else None  # str.format(template, ...)
         template = self._literal_string(template_node)
         if template is None:
@@ -400,16 +377,12 @@ class PolicyChecker(RestrictingNodeTransformer):
         if path == "numpy.load":
             flag = _argument(node, 2, "allow_pickle")
             if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is False):
-                message = (
-                    "numpy.load with allow_pickle is not allowed: loading pickled arrays runs arbitrary code"
-                )
+                message = "numpy.load with allow_pickle is not allowed: loading pickled arrays runs arbitrary code"
                 self.error(node, message + "; save plain arrays")
         elif path == "torch.load":
             flag = _argument(node, None, "weights_only")
             if not (isinstance(flag, ast.Constant) and flag.value is True):
-                message = (
-                    "torch.load is only allowed with weights_only=True: full unpickling runs arbitrary code"
-                )
+                message = "torch.load is only allowed with weights_only=True: full unpickling runs arbitrary code"
                 self.error(node, message)
         elif path in ("operator.attrgetter", "operator.methodcaller"):
             self._check_operator_call(node, path)
@@ -429,9 +402,7 @@ class PolicyChecker(RestrictingNodeTransformer):
             for attr in name_node.value.split("."):
                 reason = attribute_problem(attr)
                 if reason:
-                    self.error(
-                        node, f"{path}('{name_node.value}') is not allowed: attribute '{attr}': {reason}"
-                    )
+                    self.error(node, f"{path}('{name_node.value}') is not allowed: attribute '{attr}': {reason}")
                     break
 
     def _check_paths(self, node: ast.AST, paths: Iterable[str]) -> None:

@@ -113,12 +113,8 @@ def test_private_import_names_are_never_admitted() -> None:
 
 
 def test_requirement_names_extend_the_validator_allowlist_but_not_the_standard_library() -> None:
-    source = (
-        "import yaml\nimport importlib\n\ndef train(df):\n    pass\n\ndef predict(model, query):\n    pass\n"
-    )
+    source = "import yaml\nimport importlib\n\ndef train(df):\n    pass\n\ndef predict(model, query):\n    pass\n"
     extra = requirement_import_names(parse_requirements(["PyYAML", "importlib"]))
     assert extra == {"yaml", "importlib"}
     report = validate_source(source, functions=FunctionNames(), n_tables=1, extra_modules=extra)
-    assert [(f.line, f.message.split(":")[0]) for f in report.errors] == [
-        (2, "import of 'importlib' is not allowed")
-    ]
+    assert [(f.line, f.message.split(":")[0]) for f in report.errors] == [(2, "import of 'importlib' is not allowed")]

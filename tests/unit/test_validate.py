@@ -32,9 +32,7 @@ SHARED_CASES = REPO.parent / "shared" / "cases"
 HOSTILE = SHARED_CASES / "hostile"
 BUGS = SHARED_CASES / "bugs"
 
-needs_cases = pytest.mark.skipif(
-    not SHARED_CASES.is_dir(), reason=f"the shared cases are not at {SHARED_CASES}"
-)
+needs_cases = pytest.mark.skipif(not SHARED_CASES.is_dir(), reason=f"the shared cases are not at {SHARED_CASES}")
 
 DEFAULT = FunctionNames()
 CONTRACT = """
@@ -128,9 +126,7 @@ def test_hostile_reject_cases_are_refused_on_the_offending_line(
 
 @needs_cases
 @pytest.mark.parametrize("path", CONTAINED_CASES, ids=lambda p: p.stem)
-def test_hostile_contained_cases_follow_the_policy(
-    path: Path, hostile_reports: dict[str, dict[str, Any]]
-) -> None:
+def test_hostile_contained_cases_follow_the_policy(path: Path, hostile_reports: dict[str, dict[str, Any]]) -> None:
     fields = header(path)
     report = hostile_reports[path.name]
     case_id = fields["id"]
@@ -639,9 +635,7 @@ def contract(source: str, functions: FunctionNames = DEFAULT, n_tables: int = 1)
     ],
 )
 def test_train_accepts_one_positional_argument_per_table(signature: str, n_tables: int, ok: bool) -> None:
-    report = contract(
-        f"def train({signature}):\n    pass\ndef predict(model, query):\n    pass\n", n_tables=n_tables
-    )
+    report = contract(f"def train({signature}):\n    pass\ndef predict(model, query):\n    pass\n", n_tables=n_tables)
     assert report.ok is ok, report.message()
     if not ok:
         assert report.errors[0].line == 1
@@ -671,13 +665,9 @@ def test_train_arity_message_counts_the_tables() -> None:
         ("initialize", "", False),
     ],
 )
-def test_serving_functions_accept_exactly_what_the_runtime_passes(
-    role: str, signature: str, ok: bool
-) -> None:
+def test_serving_functions_accept_exactly_what_the_runtime_passes(role: str, signature: str, ok: bool) -> None:
     names = FunctionNames(**{role: "fn"}) if role != "predict" else FunctionNames(predict="fn")
-    source = (
-        f"def train(df):\n    pass\ndef predict(model, query):\n    pass\ndef fn({signature}):\n    pass\n"
-    )
+    source = f"def train(df):\n    pass\ndef predict(model, query):\n    pass\ndef fn({signature}):\n    pass\n"
     report = contract(source, names)
     assert report.ok is ok, report.message()
 
@@ -697,9 +687,7 @@ def test_messages_name_the_api_field_and_the_configured_name() -> None:
 
 
 def test_a_nested_or_rebound_function_is_not_a_top_level_def() -> None:
-    nested = contract(
-        "class Model:\n    def train(self, df):\n        pass\ndef predict(model, query):\n    pass\n"
-    )
+    nested = contract("class Model:\n    def train(self, df):\n        pass\ndef predict(model, query):\n    pass\n")
     assert "a def at line 2 is nested" in nested.errors[0].message
     rebound = contract("def train(df):\n    pass\ntrain = None\ndef predict(model, query):\n    pass\n")
     assert rebound.errors[0].line == 3
@@ -735,9 +723,7 @@ def test_missing_predict_many_is_a_warning_not_an_error() -> None:
     assert unused.ok
     assert unused.warnings[0].line == 1
     assert "set predictManyFunctionName to use it" in unused.warnings[0].message
-    assert check(
-        "def predict_many(m, q):\n    return []\n", functions=FunctionNames(predict_many="predict_many")
-    ).ok
+    assert check("def predict_many(m, q):\n    return []\n", functions=FunctionNames(predict_many="predict_many")).ok
     assert not check("", functions=FunctionNames(predict_many="predict_many")).warnings
 
 
@@ -820,9 +806,7 @@ def test_report_message_lists_every_error_under_the_headline() -> None:
         "raise SystemExit('validation imported the module')\n",
     ],
 )
-def test_validation_never_executes_the_source(
-    top_level: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_validation_never_executes_the_source(top_level: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     validate_source(top_level + CONTRACT, functions=DEFAULT, n_tables=1)
     validate_source((top_level + CONTRACT).encode(), functions=DEFAULT, n_tables=1)
@@ -845,9 +829,7 @@ def test_node_types_without_a_reviewed_visitor_are_refused() -> None:
         allowed_modules=DEFAULT_ALLOWED_MODULES, aliases=ModuleAliases.collect(tree), scopes=ScopeMap(tree)
     )
     findings = checker.check(tree)
-    assert findings == [
-        Finding(9, 5, "NovelStatement is not allowed: it has not been reviewed for model code")
-    ]
+    assert findings == [Finding(9, 5, "NovelStatement is not allowed: it has not been reviewed for model code")]
 
 
 # -- sys: admitted for logging and version checks only (B14 writes to sys.stdout) ----------------------------
@@ -881,3 +863,17 @@ def test_sys_beyond_its_admitted_attributes_is_refused(body: str, fragment: str,
     assert not report.ok
     assert any(fragment in f.message for f in report.errors), report.message()
     assert lines <= {f.line for f in report.errors}, report.message()
+
+
+def test_worker_stand_in_admits_exactly_the_validators_sys_attributes() -> None:
+    from sandbox.validate.policy import PARTIAL_MODULES as VALIDATOR
+    from sandbox.worker.guard import PARTIAL_MODULES as WORKER
+    from sandbox.worker.guard import ImportGuard
+
+    assert VALIDATOR == WORKER
+    sys_stand_in = ImportGuard(frozenset({"sys"}))("sys")
+    assert sys_stand_in.stdout is __import__("sys").stdout
+    with pytest.raises(AttributeError, match="may not use sys.modules"):
+        _ = sys_stand_in.modules
+    with pytest.raises(AttributeError):
+        _ = sys_stand_in._getframe

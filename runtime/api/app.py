@@ -1,0 +1,148 @@
+"""The HTTP transport: `/api/v0/<method>` in the Abacus envelope, `/api/uploadPart`, `/healthz`.
+
+Errors become `{"success": false, "error", "errorType"}` here and nowhere else; an unexpected exception is a
+generic 500 with a request id, its traceback only in the server log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from runtime.api.params import Params, merge
+from runtime.api.routes import ROUTES, RawJson, Route, Services
+from runtime.context import Context
+from runtime.errors import (
+    DataNotFoundError,
+    InvalidParameterError,
+    MethodNotAllowed,
+    PermissionDeniedError,
+    RuntimeApiError,
+)
+from runtime.scheduler import TrainingScheduler
+from runtime.serving import ServingPool
+
+log = logging.getLogger("pymodel.api")
+
+_MAX_PART_BYTES = 200 << 20  # the SDK sends parts of 20-100 MB
+
+
+def _error(exc: RuntimeApiError) -> JSONResponse:
+    return JSONResponse({"success": False, "error": exc.message, "errorType": exc.error_type}, status_code=exc.status)
+
+
+def _ok(result: Any) -> Response:
+    if isinstance(result, RawJson):
+        return Response(f'{{"success": true, "result": {result}}}', media_type="application/json")
+    return Response(json.dumps({"success": True, "result": result}, allow_nan=False), media_type="application/json")
+
+
+def _internal_error(name: str, exc: BaseException) -> JSONResponse:
+    request_id = secrets.token_hex(6)
+    log.error("request %s (%s) failed", request_id, name, exc_info=exc)
+    return JSONResponse(
+        {
+            "success": False,
+            "error": f"internal error in pymodel; the server log has the details under request id {request_id}",
+            "errorType": "InternalServerError",
+            "requestId": request_id,
+        },
+        status_code=500,
+    )
+
+
+def create_app(ctx: Context, *, run_background: bool = True) -> FastAPI:
+    services = Services(ctx)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_background:
+            ctx.scheduler = TrainingScheduler(ctx)
+            ctx.serving = ServingPool(ctx)
+            ctx.scheduler.start()
+            ctx.serving.start()
+        try:
+            yield
+        finally:
+            if ctx.serving is not None:
+                ctx.serving.shutdown()
+            if ctx.scheduler is not None:
+                ctx.scheduler.stop()
+
+    app = FastAPI(title="pymodel", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    def authorize(route: Route, request: Request, params: Params) -> None:
+        if route.auth == "none":
+            return
+        key = request.headers.get("apiKey")
+        if key and services.keys.is_valid(key):
+            return
+        if route.auth == "predict" and params["deploymentToken"]:
+            services.deployments.check_token(params["deploymentId"], params["deploymentToken"])
+            return
+        raise PermissionDeniedError(
+            "a valid API key is required in the apiKey header (create one with `pymodel keys create`)"
+        )
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.api_route("/api/v0/{name}", methods=["GET", "POST", "DELETE", "PATCH", "PUT"])
+    async def dispatch(name: str, request: Request) -> Response:
+        try:
+            route = ROUTES.get(name)
+            if name == "getApiEndpoint":
+                route = Route(frozenset({"GET"}), lambda _s, _p: None, "key")
+            if route is None:
+                raise DataNotFoundError(f"pymodel does not implement the API method {name!r}")
+            if request.method not in route.methods:
+                raise MethodNotAllowed(f"{name} takes {', '.join(sorted(route.methods))}, not {request.method}")
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except ValueError as exc:
+                raise InvalidParameterError(f"the request body is not valid JSON: {exc}") from exc
+            params = Params(merge(request.query_params, body))
+            await run_in_threadpool(authorize, route, request, params)
+            if name == "getApiEndpoint":
+                base = str(request.base_url).rstrip("/")
+                return _ok({"apiEndpoint": base, "predictEndpoint": base, "proxyEndpoint": base})
+            result = await run_in_threadpool(route.handler, services, params)
+            return _ok(result)
+        except RuntimeApiError as exc:
+            return _error(exc)
+        except Exception as exc:
+            return _internal_error(name, exc)
+
+    @app.post("/api/uploadPart")
+    async def upload_part(request: Request) -> Response:
+        try:
+            form = await request.form(max_part_size=_MAX_PART_BYTES)
+            params = Params({k: v for k, v in form.items() if isinstance(v, str)})
+            key = request.headers.get("apiKey") or ""
+            if not await run_in_threadpool(services.keys.is_valid, key):
+                raise PermissionDeniedError("a valid API key is required in the APIKEY header")
+            part = form.get("partData")
+            if part is None or isinstance(part, str):
+                raise InvalidParameterError("partData must be a file part of the multipart body")
+            data = await part.read()
+            result = await run_in_threadpool(
+                services.tables.upload_part, params["uploadId"], params["partNumber"], data
+            )
+            return _ok(result)
+        except RuntimeApiError as exc:
+            log.warning("uploadPart refused: %s", exc.message)  # the SDK ignores errors here, so log them
+            return _error(exc)
+        except Exception as exc:
+            return _internal_error("uploadPart", exc)
+
+    return app
