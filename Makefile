@@ -28,7 +28,7 @@ typecheck: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 images: install
 	@echo "sandbox images come with the Docker executor (issue 5)"

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ from runtime.services.projects import ProjectService
 from runtime.services.tables import TableService
 from sandbox.contract import FunctionNames
 
+if TYPE_CHECKING:
+    from sandbox.validate import Finding
+
 app = typer.Typer(help="pymodel: train, deploy and serve Python models locally.", no_args_is_help=True)
 tables_app = typer.Typer(help="Input tables (feature groups).", no_args_is_help=True)
 models_app = typer.Typer(help="Python models and their versions.", no_args_is_help=True)
@@ -33,8 +36,9 @@ app.add_typer(tables_app, name="tables")
 app.add_typer(models_app, name="models")
 app.add_typer(keys_app, name="keys")
 
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: messages piped to a file or another program keep their lines whole (rich wraps at 80 otherwise)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="PYMODEL_DATA_DIR", help="Where pymodel keeps its data.")]
 DEFAULT_PROJECT = "default"
@@ -157,12 +161,17 @@ def check(
         extra_modules=extra,
     )
     for finding in report.errors:
-        print(f"{file}:{finding.line}:{finding.col}: {finding.message}")
+        print(f"{_place(file, finding)}: {finding.message}")
     for finding in report.warnings:
-        print(f"{file}:{finding.line}:{finding.col}: warning: {finding.message}")
+        print(f"{_place(file, finding)}: warning: {finding.message}")
     if not report.ok:
         raise typer.Exit(1)
     print(f"{file}: ok")
+
+
+def _place(file: Path, finding: Finding) -> str:
+    """`FILE:LINE:COL` as compilers print it; just `FILE` for a finding about the source as a whole."""
+    return str(file) if finding.whole_source else f"{file}:{finding.line}:{finding.col}"
 
 
 # -- keys --------------------------------------------------------------------------------------------------

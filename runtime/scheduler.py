@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from runtime.config import GIB
 from runtime.context import Context
 from runtime.ids import utc_now
-from runtime.services.models import function_names, gpu_available
+from runtime.services.models import function_names, gpu_available, requirement_modules
 from runtime.store import schema as t
 from runtime.store.artifacts import commit_file, move_tree_atomic, write_bytes_atomic
 from sandbox.executors import JobResult, Limits, TrainJob
@@ -204,6 +204,7 @@ class TrainingScheduler:
             job_dir=job_dir,
             source=rev["source_code"],
             functions=function_names(rev),
+            extra_modules=requirement_modules(rev),
             input_tables=tuple(layout.table_arrow(fgv) for fgv in version["feature_group_versions"]),
             training_config=version["training_config"],
             limits=Limits(

@@ -23,7 +23,7 @@ from runtime.errors import (
     WorkerCrashedError,
 )
 from runtime.ids import utc_now
-from runtime.services.models import function_names
+from runtime.services.models import function_names, requirement_modules
 from runtime.store import schema as t
 from sandbox.executors import ExecutorError, Limits, PredictorHandle, PredictorSpec
 
@@ -144,6 +144,7 @@ class ServingPool:
             work_dir=work,
             source=rev["source_code"],
             functions=function_names(rev),
+            extra_modules=requirement_modules(rev),
             limits=Limits(
                 cpus=float(requested["cpus"]),
                 memory_bytes=int(requested["memoryGb"]) * GIB,

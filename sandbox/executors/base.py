@@ -62,6 +62,7 @@ class TrainJob:
     training_config: dict[str, Any] | None
     limits: Limits
     env: dict[str, str] = field(default_factory=dict)
+    extra_modules: frozenset[str] = frozenset()  # import names the job's packageRequirements admit
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class PredictorSpec:
     limits: Limits
     predict_timeout: float
     env: dict[str, str] = field(default_factory=dict)
+    extra_modules: frozenset[str] = frozenset()  # import names the model's packageRequirements admit
 
 
 @dataclass(frozen=True)

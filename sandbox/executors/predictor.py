@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sandbox.executors.base import ExecutorError, PredictorSpec, PredictOutcome, Usage
 from sandbox.executors.isolation import HostIsolation
 from sandbox.executors.reasons import Ending, exit_reason, format_seconds
-from sandbox.executors.spawn import SandboxProcess, WorkerLaunch, spawn_worker
+from sandbox.executors.spawn import SandboxProcess, WorkerLaunch, job_allowlist, spawn_worker
 from sandbox.worker.protocol import Answer, Call, Failed, ProtocolError, Ready, ServeSpec, Shutdown, encode
 
 State = Literal["new", "starting", "ready", "defunct", "closed"]
@@ -160,7 +160,7 @@ class ProcessPredictor:
             work_dir=str(spec.work_dir.resolve()),
             tmp_dir=str(sandbox_dir / "tmp"),
             functions=spec.functions.named(),
-            allowed_modules=sorted(self._allowed_modules) if self._allowed_modules is not None else None,
+            allowed_modules=job_allowlist(self._allowed_modules, spec.extra_modules),
             model_path=str(spec.model_path.resolve()),
         )
         spec_path.write_text(serve.to_json(), encoding="utf-8")

@@ -20,7 +20,7 @@ from sandbox.executors.base import ExecutorError, JobResult, LogSink, PredictorS
 from sandbox.executors.isolation import HostIsolation
 from sandbox.executors.predictor import ProcessPredictor
 from sandbox.executors.reasons import Ending, exit_reason, limit_reason
-from sandbox.executors.spawn import SandboxProcess, WorkerLaunch, host_has_gpu, spawn_worker
+from sandbox.executors.spawn import SandboxProcess, WorkerLaunch, host_has_gpu, job_allowlist, spawn_worker
 from sandbox.worker.protocol import Failed, ProtocolError, TrainDone, TrainSpec
 
 # After the worker reported its result it only flushes and exits; one that lingers is killed after this.
@@ -65,7 +65,7 @@ class ProcessExecutor:
             work_dir=str(work_dir),
             tmp_dir=str(tmp_dir),
             functions=job.functions.named(),
-            allowed_modules=sorted(self._allowed_modules) if self._allowed_modules is not None else None,
+            allowed_modules=job_allowlist(self._allowed_modules, job.extra_modules),
             input_tables=[str(path.resolve()) for path in job.input_tables],
             training_config=job.training_config,
             model_path=str(model_path),

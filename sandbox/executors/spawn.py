@@ -64,6 +64,12 @@ def check_limits(limits: Limits) -> None:
         raise ExecutorError("useGpu is set but this node has no GPU")
 
 
+def job_allowlist(allowed: frozenset[str] | None, extra: frozenset[str]) -> list[str] | None:
+    """The import allowlist a worker enforces: the executor's own plus what the job's requirements admit;
+    None (no allowlist) stays None."""
+    return None if allowed is None else sorted(allowed | extra)
+
+
 def host_has_gpu() -> bool:
     return Path("/dev/nvidia0").exists() or Path("/dev/dxg").exists()
 

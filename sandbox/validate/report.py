@@ -19,7 +19,13 @@ class Finding:
     col: int
     message: str
 
+    @property
+    def whole_source(self) -> bool:
+        return self.line == 0
+
     def __str__(self) -> str:
+        if self.whole_source:
+            return self.message
         return f"line {self.line}, col {self.col}: {self.message}"
 
 

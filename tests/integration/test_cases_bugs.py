@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import CASES, SHARED_CASES, TEST_KEY, Server, sdk_frame, wait_deployment, wait_version
+from runtime.sdk_client import sdk_frame, wait_deployment, wait_version
+from tests.conftest import CASES, SHARED_CASES, TEST_KEY, Server
 
 BUGS = SHARED_CASES / "bugs"
 DESCRIBE = (CASES / "models" / "describe_frames_model.py").read_text()

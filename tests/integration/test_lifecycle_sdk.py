@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from abacusai.client import DataNotFoundError, InvalidParameterError, NotReadyError
 
-from tests.conftest import CASES, TEST_KEY, Server, sdk_frame, wait_deployment, wait_version
+from runtime.sdk_client import sdk_frame, wait_deployment, wait_version
+from tests.conftest import CASES, TEST_KEY, Server
 
 MODEL = (CASES / "models" / "two_tables_model.py").read_text()
 

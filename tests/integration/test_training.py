@@ -11,7 +11,8 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.conftest import CASES, REPO, Server, sdk_frame, wait_version
+from runtime.sdk_client import sdk_frame, wait_version
+from tests.conftest import CASES, REPO, Server
 
 MODELS = CASES / "models"
 

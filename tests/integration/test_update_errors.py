@@ -16,7 +16,8 @@ from abacusai.client import (
     MissingParameterError,
 )
 
-from tests.conftest import Server, sdk_frame, wait_version
+from runtime.sdk_client import sdk_frame, wait_version
+from tests.conftest import Server
 
 SOURCE = """
 import numpy as np
