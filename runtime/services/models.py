@@ -28,7 +28,13 @@ from runtime.services.tables import TableService
 from runtime.store import schema as t
 from runtime.store.artifacts import remove_tree
 from sandbox.contract import FunctionNames
-from sandbox.validate import RequirementError, parse_requirements, requirement_import_names, validate_source
+from sandbox.validate import (
+    RequirementError,
+    admissible_extra_modules,
+    parse_requirements,
+    requirement_import_names,
+    validate_source,
+)
 
 CPU_SIZES = ("small", "medium", "large")
 
@@ -78,7 +84,7 @@ def function_names(rev: dict[str, Any]) -> FunctionNames:
 def requirement_modules(rev: dict[str, Any]) -> frozenset[str]:
     """Import names the revision's packageRequirements add to the allowlist, for the sandbox's import hook
     (the validator admitted the same names when the revision was stored)."""
-    return requirement_import_names(parse_requirements(rev["package_requirements"] or []))
+    return admissible_extra_modules(requirement_import_names(parse_requirements(rev["package_requirements"] or [])))
 
 
 class ModelService:

@@ -23,6 +23,7 @@ from sandbox.validate.transformer import PolicyChecker
 __all__ = [
     "DEFAULT_ALLOWED_MODULES",
     "Finding",
+    "admissible_extra_modules",
     "RequirementError",
     "ValidationReport",
     "parse_requirements",
@@ -31,6 +32,13 @@ __all__ = [
 ]
 
 _STDLIB = frozenset(sys.stdlib_module_names)
+
+
+def admissible_extra_modules(names: Iterable[str]) -> frozenset[str]:
+    """The import names a model's `packageRequirements` may add to the allowlist. They come from the user, so
+    they never admit a standard-library module (a requirement named `os` or `importlib` exists on PyPI) or
+    a private name. The validator and the sandbox's import hook both use this, so they agree."""
+    return frozenset(name for name in names if name.isidentifier() and not name.startswith("_")) - _STDLIB
 
 
 def validate_source(
@@ -44,14 +52,13 @@ def validate_source(
     """Every finding about `source` as a model with these function names and `n_tables` training tables.
 
     `allowed_modules` (None: `DEFAULT_ALLOWED_MODULES`) is the operator's allowlist; `extra_modules` are the
-    import names of the model's `packageRequirements`. Those come from the user, so they never admit a
-    standard-library module (a requirement named `os` or `importlib` exists on PyPI) or a private name.
+    import names of the model's `packageRequirements` (filtered by `admissible_extra_modules`).
     Never raises for bad source: syntax errors, bad encodings and absurd nesting are findings too.
     """
     if n_tables < 0:
         raise ValueError(f"n_tables must be 0 or more (got {n_tables})")
     allowed = DEFAULT_ALLOWED_MODULES if allowed_modules is None else frozenset(allowed_modules)
-    allowed |= {name for name in extra_modules if name.isidentifier() and not name.startswith("_")} - _STDLIB
+    allowed |= admissible_extra_modules(extra_modules)
     tree, errors = parse_source(source)
     if tree is None:
         return ValidationReport.of(errors)

@@ -118,3 +118,14 @@ def test_requirement_names_extend_the_validator_allowlist_but_not_the_standard_l
     assert extra == {"yaml", "importlib"}
     report = validate_source(source, functions=FunctionNames(), n_tables=1, extra_modules=extra)
     assert [(f.line, f.message.split(":")[0]) for f in report.errors] == [(2, "import of 'importlib' is not allowed")]
+
+
+def test_requirements_never_admit_the_standard_library_or_private_names() -> None:
+    from runtime.services.models import requirement_modules
+    from sandbox.validate import admissible_extra_modules
+
+    assert admissible_extra_modules(["os", "importlib", "_secret", "requests", "sklearn"]) == {"requests", "sklearn"}
+    # the sandbox's import hook gets the same set as the validator
+    rev = {"package_requirements": ["os", "importlib-metadata", "requests>=2"]}
+    assert requirement_modules(rev) == admissible_extra_modules(["os", "importlib_metadata", "requests"])
+    assert "os" not in requirement_modules(rev)

@@ -28,11 +28,10 @@ from sandbox.validate.scopes import ScopeMap
 from sandbox.validate.transformer import PolicyChecker
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_CASES = REPO.parent / "shared" / "cases"
+SHARED_CASES = REPO / "tests" / "cases" / "handed"
 HOSTILE = SHARED_CASES / "hostile"
 BUGS = SHARED_CASES / "bugs"
 
-needs_cases = pytest.mark.skipif(not SHARED_CASES.is_dir(), reason=f"the shared cases are not at {SHARED_CASES}")
 
 DEFAULT = FunctionNames()
 CONTRACT = """
@@ -113,7 +112,6 @@ def hostile_reports() -> dict[str, dict[str, Any]]:
     return reports
 
 
-@needs_cases
 @pytest.mark.parametrize("path", REJECT_CASES, ids=lambda p: p.stem)
 def test_hostile_reject_cases_are_refused_on_the_offending_line(
     path: Path, hostile_reports: dict[str, dict[str, Any]]
@@ -124,7 +122,6 @@ def test_hostile_reject_cases_are_refused_on_the_offending_line(
     assert offending in {line for line, _col, _message in report["errors"]}, report["errors"]
 
 
-@needs_cases
 @pytest.mark.parametrize("path", CONTAINED_CASES, ids=lambda p: p.stem)
 def test_hostile_contained_cases_follow_the_policy(path: Path, hostile_reports: dict[str, dict[str, Any]]) -> None:
     fields = header(path)
@@ -141,7 +138,6 @@ def test_hostile_contained_cases_follow_the_policy(path: Path, hostile_reports: 
         assert not report["ok"]  # needs a module the default allowlist refuses: rejected at update time
 
 
-@needs_cases
 def test_every_hostile_case_was_validated(hostile_reports: dict[str, dict[str, Any]]) -> None:
     assert set(hostile_reports) == {path.name for path in HOSTILE_FILES}
 
@@ -149,7 +145,6 @@ def test_every_hostile_case_was_validated(hostile_reports: dict[str, dict[str, A
 # -- bug cases -----------------------------------------------------------------------------------------------
 
 
-@needs_cases
 @pytest.mark.parametrize(
     ("name", "functions"),
     [
@@ -165,7 +160,6 @@ def test_legitimate_bug_cases_are_accepted(name: str, functions: FunctionNames) 
     assert report.message() == ""
 
 
-@needs_cases
 @pytest.mark.parametrize(
     ("name", "requirements"),
     [("B39_readonly_home_model.py", ["matplotlib", "numba"]), ("B41_cpu_count_model.py", ["threadpoolctl"])],
@@ -178,7 +172,6 @@ def test_bug_cases_with_their_package_requirements_are_accepted(name: str, requi
     assert report.ok, report.message()
 
 
-@needs_cases
 @pytest.mark.parametrize(
     ("name", "line", "fragment"),
     [
