@@ -18,6 +18,7 @@ from bench.job_start import measure_job_start
 from bench.measure import Comparison
 from bench.predict import measure_predict
 from bench.report import payload, print_report, write_results
+from bench.validation import measure_update_call, measure_validation
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -29,7 +30,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_server_benchmarks(console: Console, root: Path, args: argparse.Namespace) -> list[Comparison]:
+def run_server_benchmarks(
+    console: Console, root: Path, args: argparse.Namespace, validation: Comparison
+) -> list[Comparison]:
     with BenchServer(root) as server:
         client = server.client()
         console.log("server up; uploading a table and training the trivial model")
@@ -39,6 +42,10 @@ def run_server_benchmarks(console: Console, root: Path, args: argparse.Namespace
         console.log(f"predict: deploying, then {args.predict_calls} calls per client")
         deployment = deploy(client, model)
         predict = measure_predict(client, server.url, deployment, args.predict_calls, args.warmup)
+        console.log("updatePythonModel: the long source, through the SDK")
+        update = measure_update_call(client, model.model_id, args.repeats)
+        validation.measurements.append(update)
+        validation.notes.append(f"updatePythonModel median {update.median * 1e3:.1f} ms (target < 100 ms)")
     return [job_start, predict]
 
 
@@ -51,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         console.log(f"hand-off: {args.rows:,} rows, {args.repeats} round trips per side")
         (root / "handoff").mkdir()
         handoff = measure_handoff(root / "handoff", args.rows, args.repeats)
-        comparisons = [*run_server_benchmarks(console, root, args), handoff]
+        console.log("validation: a 2,000-line source against ast.parse")
+        validation = measure_validation(args.repeats)
+        comparisons = [*run_server_benchmarks(console, root, args, validation), handoff, validation]
     seconds = time.perf_counter() - clock
     settings = {
         "repeats": args.repeats,

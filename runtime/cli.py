@@ -7,26 +7,25 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from runtime import local_server
 from runtime.config import Settings, default_data_dir
 from runtime.context import Context, open_context
 from runtime.errors import RuntimeApiError
+from runtime.findings_format import CheckFormat, FileReport, render
 from runtime.scheduler import TrainingScheduler
 from runtime.services.deployments import DeploymentService
-from runtime.services.keys import ENV_KEY, KeyService
+from runtime.services.keys import KeyService
 from runtime.services.models import ModelService
 from runtime.services.projects import ProjectService
 from runtime.services.tables import TableService
-from sandbox.contract import FunctionNames
-
-if TYPE_CHECKING:
-    from sandbox.validate import Finding
+from sandbox.contract import FunctionNames, optional_roles_defined
 
 app = typer.Typer(help="pymodel: train, deploy and serve Python models locally.", no_args_is_help=True)
 tables_app = typer.Typer(help="Input tables (feature groups).", no_args_is_help=True)
@@ -37,7 +36,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(keys_app, name="keys")
 
 # soft_wrap: messages piped to a file or another program keep their lines whole (rich wraps at 80 otherwise)
-console = Console(soft_wrap=True)
+# Piped output keeps tables at their natural width, so that ids are never cut for scripts.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 1000)
 err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="PYMODEL_DATA_DIR", help="Where pymodel keeps its data.")]
@@ -49,7 +49,7 @@ def _ctx(data_dir: Path) -> Context:
 
 
 def _fail(exc: RuntimeApiError) -> typer.Exit:
-    err.print(f"[red]error[/red] ({exc.error_type}): {exc.message}", highlight=False)
+    err.print(f"[red]error[/red] ({exc.error_type}): {escape(exc.message)}", highlight=False)
     return typer.Exit(1)
 
 
@@ -76,6 +76,23 @@ def _parse_config(pairs: list[str] | None) -> dict[str, Any] | None:
     return config
 
 
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="A TOML policy file: [imports] allow = [...], deny = [...].")
+]
+AllowOpt = Annotated[list[str] | None, typer.Option("--allow-module", help="Also allow importing this module.")]
+DenyOpt = Annotated[list[str] | None, typer.Option("--deny-module", help="Refuse this module, default or not.")]
+
+
+def _allowlist(policy: Path | None, allow: list[str] | None, deny: list[str] | None) -> frozenset[str]:
+    from sandbox.validate.allowlist import AllowlistError, build_allowlist
+
+    try:
+        return build_allowlist(policy, allow or (), deny or ())
+    except AllowlistError as exc:
+        err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
 # -- serve -------------------------------------------------------------------------------------------------
 
 
@@ -89,9 +106,11 @@ def serve(
     predict_timeout: Annotated[float, typer.Option(help="Limit of one predict call, seconds.")] = 60.0,
     max_concurrent_trainings: Annotated[int, typer.Option(help="Trainings that may run at once.")] = 2,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
+    policy: PolicyOpt = None,
+    allow_module: AllowOpt = None,
+    deny_module: DenyOpt = None,
 ) -> None:
     """Run the HTTP API (Abacus.AI wire-compatible) with its training queue and warm predictors."""
-    import os
 
     import uvicorn
 
@@ -104,15 +123,19 @@ def serve(
         train_timeout=train_timeout,
         predict_timeout=predict_timeout,
         max_concurrent_trainings=max_concurrent_trainings,
+        allowed_modules=_allowlist(policy, allow_module, deny_module),
     )
     try:
         ctx = open_context(settings)
     except ValueError as exc:
-        err.print(f"[red]error[/red]: {exc}")
+        err.print(f"[red]error[/red]: {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    keys = KeyService(ctx)
-    if not os.environ.get(ENV_KEY) and keys.count() == 0:
-        key_path = local_server.write_admin_key(data_dir, keys.create("admin"))
+    other = local_server.running_server(data_dir)
+    if other is not None:
+        err.print(f"[red]error[/red]: {data_dir} is already served at {other.url} (pid {other.pid}); stop it first")
+        raise typer.Exit(2)
+    if local_server.admin_key_file(data_dir) is None:  # the CLI's own key, whatever keys clients use
+        key_path = local_server.write_admin_key(data_dir, KeyService(ctx).create("cli"))
         err.print(f"created an API key for this data dir: {key_path} (readable by you only)")
     url = f"http://{host}:{port}"
     local_server.write_server_info(data_dir, url)
@@ -126,52 +149,85 @@ def serve(
 # -- check -------------------------------------------------------------------------------------------------
 
 
+def _model_files(paths: list[Path]) -> list[Path]:
+    """The files named, and every *.py under the directories named, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.py") if p.is_file())
+            if not found:
+                err.print(f"{path}: no .py files in this directory")
+                raise typer.Exit(2)
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            err.print(f"{path}: no such file or directory")
+            raise typer.Exit(2)
+    return files
+
+
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="The model's Python source.")],
-    tables: Annotated[int, typer.Option(help="How many input tables train receives.")] = 1,
+    paths: Annotated[list[Path], typer.Argument(help="Model sources, or directories to search for *.py.")],
+    tables: Annotated[int, typer.Option(min=0, help="How many input tables train receives.")] = 1,
     train_function: Annotated[str, typer.Option(help="Name of the train function.")] = "train",
     predict_function: Annotated[str, typer.Option(help="Name of the predict function.")] = "predict",
     predict_many_function: Annotated[str | None, typer.Option(help="Name of the predict_many function.")] = None,
     initialize_function: Annotated[str | None, typer.Option(help="Name of the initialize function.")] = None,
-    requirement: Annotated[list[str] | None, typer.Option("--requirement", "-r", help="A package requirement.")] = None,
+    requirements: Annotated[
+        list[str] | None, typer.Option("--requirements", "--requirement", "-r", help="A package requirement.")
+    ] = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text (FILE:LINE:COL: message), json, or github annotations.")
+    ] = CheckFormat.text,
+    policy: PolicyOpt = None,
+    allow_module: AllowOpt = None,
+    deny_module: DenyOpt = None,
 ) -> None:
-    """Validate a model source without running it: FILE:LINE:COL: message per finding; exit 1 when invalid."""
-    from sandbox.validate import (
-        RequirementError,
-        parse_requirements,
-        requirement_import_names,
-        validate_source,
-    )
+    """Validate model sources without running them. Exit 0 when all are valid, 1 when any is not, 2 on misuse.
 
+    A file's top-level `predict_many` and `initialize` are checked as those roles unless other names are given."""
+    from sandbox.validate import RequirementError, parse_requirements, requirement_import_names
+    from sandbox.validate.isolated import IsolatedValidator, ValidatorUnavailable
+
+    allowed = _allowlist(policy, allow_module, deny_module)
+    files = _model_files(paths)
     try:
-        source = file.read_bytes()
-    except OSError as exc:
-        err.print(f"{file}: cannot read: {exc.strerror}")
-        raise typer.Exit(2) from exc
-    try:
-        extra = requirement_import_names(parse_requirements(requirement or []))
+        extra = requirement_import_names(parse_requirements(requirements or []))
     except RequirementError as exc:
-        err.print(f"{file}: {exc}")
+        err.print(f"error: {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
-    report = validate_source(
-        source,
-        functions=FunctionNames(train_function, predict_function, predict_many_function, initialize_function),
-        n_tables=tables,
-        extra_modules=extra,
-    )
-    for finding in report.errors:
-        print(f"{_place(file, finding)}: {finding.message}")
-    for finding in report.warnings:
-        print(f"{_place(file, finding)}: warning: {finding.message}")
-    if not report.ok:
+    validator = IsolatedValidator()
+    results: list[FileReport] = []
+    try:
+        for file in files:
+            try:
+                source = file.read_bytes()
+            except OSError as exc:
+                err.print(f"{file}: cannot read: {exc.strerror}")
+                raise typer.Exit(2) from exc
+            found = optional_roles_defined(source.decode("utf-8", errors="replace"))
+            functions = FunctionNames(
+                train_function,
+                predict_function,
+                predict_many_function or found.predict_many,
+                initialize_function or found.initialize,
+            )
+            report = validator.validate(
+                source, functions=functions, n_tables=tables, allowed_modules=allowed, extra_modules=extra
+            )
+            results.append(FileReport(str(file), report))
+    except ValidatorUnavailable as exc:
+        err.print(f"error: the validator could not run: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        validator.close()
+    rendered = render(results, output_format)
+    if rendered:
+        print(rendered)
+    if not all(result.report.ok for result in results):
         raise typer.Exit(1)
-    print(f"{file}: ok")
-
-
-def _place(file: Path, finding: Finding) -> str:
-    """`FILE:LINE:COL` as compilers print it; just `FILE` for a finding about the source as a whole."""
-    return str(file) if finding.whole_source else f"{file}:{finding.line}:{finding.col}"
 
 
 # -- keys --------------------------------------------------------------------------------------------------
@@ -249,7 +305,7 @@ def _print_version(version: dict[str, Any]) -> None:
     colour = "green" if version["status"] == "COMPLETE" else "red"
     console.print(f"model version {version['modelVersion']}: [{colour}]{version['status']}[/{colour}]")
     if version.get("error"):
-        console.print(f"  error: {version['error']}", highlight=False)
+        console.print(f"  error: {escape(version['error'])}", highlight=False)
     if asked:
         console.print(
             f"  asked for: {asked.get('cpus'):g} CPU ({asked.get('cpuSize')}), {asked.get('memoryGb')} GB memory, "
@@ -321,9 +377,16 @@ def models_create(
     initialize_function: FnOpt = None,
     wait: Annotated[bool, typer.Option(help="Wait for the first training.")] = True,
 ) -> None:
-    """Create a Python model from a file and train it."""
+    """Create a Python model from a file and train it. `predict_many` and `initialize` are used when the file
+    defines them at top level, unless other names are given."""
     ctx = _ctx(data_dir)
     models = ModelService(ctx)
+    found = optional_roles_defined(file.read_text(encoding="utf-8", errors="replace"))
+    predict_many_function = predict_many_function or found.predict_many
+    initialize_function = initialize_function or found.initialize
+    for role, found_name in (("predict_many", found.predict_many), ("initialize", found.initialize)):
+        if found_name and found_name in (predict_many_function, initialize_function):
+            err.print(f"using {found_name}() from {file} as {role}", highlight=False)
     options = _revision_options(
         file,
         table or [],
@@ -436,14 +499,14 @@ def models_show(
         versions = models.list_versions(model_id)
     except RuntimeApiError as exc:
         raise _fail(exc) from exc
-    console.print(f"[bold]{model['name']}[/bold] ({model['modelId']}), project {model['projectId']}")
+    console.print(f"[bold]{escape(model['name'])}[/bold] ({model['modelId']}), project {model['projectId']}")
     console.print(
         f"  tables: {', '.join(model['trainingInputTables'])}; cpuSize {model['cpuSize']}; "
         f"memory {model['memory']} GB; "
         f"training required: {model['trainingRequired']}"
     )
     for warning in (model["codeSource"]["publishingMsg"] or {}).get("warnings", []):
-        console.print(f"  [yellow]warning[/yellow]: {warning}", highlight=False)
+        console.print(f"  [yellow]warning[/yellow]: {escape(warning)}", highlight=False)
     for version in versions:
         _print_version(version)
 
@@ -496,9 +559,11 @@ def deploy(
         raise _fail(exc) from exc
     console.print(
         f"deployment [bold]{deployment['deploymentId']}[/bold] of version {deployment['modelVersion']}: "
-        f"{deployment['status']}{' - ' + deployment['error'] if deployment['error'] else ''}"
+        f"{deployment['status']}{' - ' + escape(deployment['error']) if deployment['error'] else ''}"
     )
     console.print(f"deployment token: {token['deploymentToken']}")
+    if deployment["status"] == "FAILED":
+        raise typer.Exit(1)
 
 
 @app.command()

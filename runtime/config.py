@@ -43,6 +43,7 @@ class Settings:
     default_memory_gb: int = DEFAULT_MEMORY_GB
     output_bytes: int = 1 << 20
     allowed_modules: frozenset[str] | None = None  # None: the validator's default allowlist
+    validate_timeout: float = 10.0  # one source's check, in the validator's own process
 
     @property
     def db_path(self) -> Path:

@@ -12,6 +12,7 @@ from runtime.config import Settings
 from runtime.store.artifacts import Layout
 from runtime.store.db import Database
 from sandbox.executors import Executor
+from sandbox.validate.isolated import IsolatedValidator
 
 if TYPE_CHECKING:
     from runtime.scheduler import TrainingScheduler
@@ -24,6 +25,7 @@ class Context:
     db: Database
     layout: Layout
     executor: Executor
+    validator: IsolatedValidator
     scheduler: TrainingScheduler | None = field(default=None)
     serving: ServingPool | None = field(default=None)
 
@@ -46,4 +48,5 @@ def open_context(settings: Settings) -> Context:
         db=Database(settings.db_path),
         layout=Layout(settings.data_dir),
         executor=make_executor(settings),
+        validator=IsolatedValidator(timeout=settings.validate_timeout),
     )

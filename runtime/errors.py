@@ -85,3 +85,11 @@ class WorkerCrashedError(RuntimeApiError):
 
     status = 500
     error_type = "InternalServerError"
+
+
+class ValidatorFailedError(RuntimeApiError):
+    """The validator's own process could not check the source (not a finding about the source): nothing is
+    stored, and the call may be retried."""
+
+    status = 500
+    error_type = "InternalServerError"

@@ -56,13 +56,17 @@ def write_admin_key(data_dir: Path, key: str) -> Path:
     return path
 
 
-def admin_key(data_dir: Path) -> str | None:
-    if os.environ.get(ENV_KEY):
-        return os.environ[ENV_KEY]
+def admin_key_file(data_dir: Path) -> str | None:
+    """The key `pymodel serve` wrote for the CLI into the data dir, if there is one."""
     try:
         return (data_dir / KEY_FILE).read_text().strip() or None
     except OSError:
         return None
+
+
+def admin_key(data_dir: Path) -> str | None:
+    """The data dir's own key first (it belongs to this server); PYMODEL_API_KEY from the environment else."""
+    return admin_key_file(data_dir) or os.environ.get(ENV_KEY) or None
 
 
 def call_server(data_dir: Path, method: str, http: str, body: dict[str, Any] | None = None, query: str = "") -> Any:

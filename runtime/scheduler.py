@@ -169,6 +169,13 @@ class TrainingScheduler:
             version = dict(
                 conn.execute(select(t.model_versions).where(t.model_versions.c.id == version_id)).one()._mapping
             )
+            # The wall-clock limit is the runner's (`serve --train-timeout`), whoever queued the version.
+            version["requested"] = {**version["requested"], "timeoutSeconds": self.ctx.settings.train_timeout}
+            conn.execute(
+                update(t.model_versions)
+                .where(t.model_versions.c.id == version_id)
+                .values(requested=version["requested"])
+            )
             rev = dict(
                 conn.execute(select(t.model_revisions).where(t.model_revisions.c.id == version["revision_id"]))
                 .one()
@@ -210,7 +217,7 @@ class TrainingScheduler:
             limits=Limits(
                 cpus=float(requested["cpus"]),
                 memory_bytes=int(requested["memoryGb"]) * GIB,
-                wall_seconds=float(requested.get("timeoutSeconds") or settings.train_timeout),
+                wall_seconds=float(requested["timeoutSeconds"]),
                 output_bytes=settings.output_bytes,
                 gpu=bool(requested.get("useGpu")),
             ),

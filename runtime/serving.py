@@ -193,7 +193,7 @@ class ServingPool:
         function = "predict_many" if op == "predict_many" else "predict"
         if outcome.error_kind == "timeout":
             self._restart(slot)
-            raise RequestTimeoutError(f"{function} {outcome.error}; the worker was restarted")
+            raise RequestTimeoutError(f"{outcome.error}; the worker was restarted")
         if outcome.error_kind == "crash":
             self._restart(slot)
             raise WorkerCrashedError(f"the model's worker {outcome.error} during {function}; it was restarted")

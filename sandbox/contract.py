@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,13 @@ class FunctionNames:
             "initialize": self.initialize,
         }
         return {role: name for role, name in roles.items() if name}
+
+
+def optional_roles_defined(source: str) -> FunctionNames:
+    """The default names with `predict_many` and `initialize` set when the source has top-level defs of those
+    names: a text scan that picks defaults for the command line, never a check (the validator checks)."""
+    defined = set(_TOP_LEVEL_DEF.findall(source))
+    return FunctionNames(
+        predict_many="predict_many" if "predict_many" in defined else None,
+        initialize="initialize" if "initialize" in defined else None,
+    )

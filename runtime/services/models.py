@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from runtime.errors import (
     InvalidEnumParameterError,
     InvalidParameterError,
     InvalidRequest,
+    ValidatorFailedError,
 )
 from runtime.ids import new_id, utc_now
 from runtime.services import fields
@@ -33,8 +36,8 @@ from sandbox.validate import (
     admissible_extra_modules,
     parse_requirements,
     requirement_import_names,
-    validate_source,
 )
+from sandbox.validate.isolated import ValidatorUnavailable
 
 CPU_SIZES = ("small", "medium", "large")
 
@@ -87,6 +90,13 @@ def requirement_modules(rev: dict[str, Any]) -> frozenset[str]:
     return admissible_extra_modules(requirement_import_names(parse_requirements(rev["package_requirements"] or [])))
 
 
+_UPDATE_ATTEMPTS = 50  # each lost race means another update landed, so this many only under a storm
+
+
+class _RevisionMoved(Exception):
+    """Another update changed the model between this one's read and its write."""
+
+
 class ModelService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -133,7 +143,20 @@ class ModelService:
         return self.describe(model_id)
 
     def update_python_model(self, model_id: Any, **api_fields: Any) -> dict[str, Any]:
-        """Atomic: every given field changes, or on any error nothing does. Never runs user code."""
+        """Atomic: every given field changes, or on any error nothing does. Never runs user code.
+
+        Two updates at once each apply to what the other left (compare-and-set on the model's revision, then
+        a fresh merge), so neither change is lost.
+        """
+        for _ in range(_UPDATE_ATTEMPTS):
+            try:
+                return self._update_once(model_id, api_fields)
+            except _RevisionMoved:
+                time.sleep(random.uniform(0, 0.005))  # spread the retries of updates that collided together
+                continue
+        raise ConflictError(f"model {model_id} kept changing under this update; nothing was changed: try again")
+
+    def _update_once(self, model_id: Any, api_fields: dict[str, Any]) -> dict[str, Any]:
         with self.ctx.db.begin() as conn:
             model = self._model(conn, model_id)
             if model["kind"] != "PYTHON":
@@ -142,7 +165,13 @@ class ModelService:
             rev = self._checked_revision(conn, current, api_fields)
             rev.update(id=new_id(), model_id=model["id"], created_at=utc_now())
             conn.execute(t.model_revisions.insert().values(**rev))
-            conn.execute(t.models.update().where(t.models.c.id == model["id"]).values(revision_id=rev["id"]))
+            moved = conn.execute(
+                t.models.update()
+                .where(t.models.c.id == model["id"], t.models.c.revision_id == current["id"])
+                .values(revision_id=rev["id"])
+            )
+            if moved.rowcount != 1:
+                raise _RevisionMoved  # rolls this transaction back; the caller merges again
         return self.describe(model["id"])
 
     def _checked_revision(self, conn: Connection, base: dict[str, Any], api_fields: dict[str, Any]) -> dict[str, Any]:
@@ -162,13 +191,16 @@ class ModelService:
                 f"trainingInputTables names a table that does not exist: {missing[0]!r} (known tables: {known})"
             )
         requirements = parse_requirements(merged["package_requirements"])
-        report = validate_source(
-            merged["source_code"],
-            functions=function_names(merged),
-            n_tables=len(merged["training_input_tables"]),
-            allowed_modules=self.ctx.settings.allowed_modules,
-            extra_modules=requirement_import_names(requirements),
-        )
+        try:
+            report = self.ctx.validator.validate(
+                merged["source_code"],
+                functions=function_names(merged),
+                n_tables=len(merged["training_input_tables"]),
+                allowed_modules=self.ctx.settings.allowed_modules,
+                extra_modules=requirement_import_names(requirements),
+            )
+        except ValidatorUnavailable as exc:
+            raise ValidatorFailedError(f"the source could not be checked, nothing was changed: {exc}") from exc
         if not report.ok:
             raise InvalidParameterError(report.message())
         warnings = [str(w) for w in report.warnings]

@@ -19,6 +19,7 @@ from sandbox.validate.requirements import RequirementError, parse_requirements, 
 from sandbox.validate.scopes import ScopeMap
 from sandbox.validate.source import parse_source
 from sandbox.validate.transformer import PolicyChecker
+from sandbox.validate.tree import TreeIndex
 
 __all__ = [
     "DEFAULT_ALLOWED_MODULES",
@@ -63,7 +64,10 @@ def validate_source(
     if tree is None:
         return ValidationReport.of(errors)
     try:
-        checker = PolicyChecker(allowed_modules=allowed, aliases=ModuleAliases.collect(tree), scopes=ScopeMap(tree))
+        index = TreeIndex(tree)
+        checker = PolicyChecker(
+            allowed_modules=allowed, aliases=ModuleAliases.collect(index), scopes=ScopeMap(index), index=index
+        )
         errors += checker.check(tree)
         function_errors, warnings = check_functions(tree, functions, n_tables)
     except (RecursionError, MemoryError):  # the passes are iterative; this is a backstop, not a path

@@ -49,7 +49,13 @@ def check_functions(tree: ast.Module, functions: FunctionNames, n_tables: int) -
                 f"write def {name}(...) at the top level"
             )
             errors.append(Finding(stmt.lineno, stmt.col_offset + 1, message))
-        elif isinstance(stmt, ast.FunctionDef):  # an async def is refused by the policy checker already
+        elif isinstance(stmt, ast.AsyncFunctionDef):
+            message = (
+                f"{field} '{name}' is an async def: the runtime calls model functions synchronously; "
+                f"write def {name}(...) (async helpers are fine)"
+            )
+            errors.append(Finding(stmt.lineno, stmt.col_offset + 1, message))
+        else:
             problem = _arity_problem(role, stmt, n_tables)
             if problem:
                 errors.append(Finding(stmt.lineno, stmt.col_offset + 1, f"{field} '{name}' {problem}"))
@@ -57,14 +63,23 @@ def check_functions(tree: ast.Module, functions: FunctionNames, n_tables: int) -
 
 
 def _warnings(functions: FunctionNames, bindings: dict[str, ast.stmt]) -> list[Finding]:
-    if not functions.predict or functions.predict_many:
-        return []
-    message = "predictManyFunctionName is not set: batch predictions call predict once per query"
-    candidate = bindings.get("predict_many")
-    if isinstance(candidate, ast.FunctionDef):
-        message += "; the source defines 'predict_many': set predictManyFunctionName to use it"
-        return [Finding(candidate.lineno, candidate.col_offset + 1, message)]
-    return [Finding(0, 0, message)]
+    """A function the source defines under a role's usual name but the model does not use (a model without
+    predict_many is fine: batches map predict)."""
+    warnings: list[Finding] = []
+    for role, field, configured, effect in (
+        (
+            "predict_many",
+            "predictManyFunctionName",
+            functions.predict_many,
+            "batch predictions call predict once per query",
+        ),
+        ("initialize", "initializeFunctionName", functions.initialize, "the trained object is served as it is"),
+    ):
+        candidate = bindings.get(role)
+        if configured is None and isinstance(candidate, ast.FunctionDef):
+            message = f"the source defines '{role}' but {field} is not set, so it is never called ({effect}): set it"
+            warnings.append(Finding(candidate.lineno, candidate.col_offset + 1, message))
+    return warnings
 
 
 def _arity_problem(role: str, fn: ast.FunctionDef, n_tables: int) -> str | None:

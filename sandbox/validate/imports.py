@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sandbox.validate.names import attribute_problem, is_dunder, is_private
 from sandbox.validate.policy import PARTIAL_MODULES, REFUSED_MODULE_HINTS, REFUSED_MODULE_PATHS
+from sandbox.validate.tree import TreeIndex
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 _MAX_COPY_HOPS = 8
@@ -31,11 +32,11 @@ class ModuleAliases:
     modules: frozenset[str]  # names bound by `import x` / `import x as y`: certainly modules
 
     @classmethod
-    def collect(cls, tree: ast.Module) -> ModuleAliases:
+    def collect(cls, index: TreeIndex) -> ModuleAliases:
         paths: defaultdict[str, set[str]] = defaultdict(set)
         modules: set[str] = set()
         copies: list[tuple[str, ast.expr]] = []
-        for node in ast.walk(tree):  # iterative
+        for node in index.nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.partition(".")[0]

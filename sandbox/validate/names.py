@@ -69,5 +69,8 @@ def attribute_problem(attr: str) -> str | None:
         return "frame, code and generator internals lead to the runtime's globals"
     module = attr.lstrip("_").lower()
     if module in MODULE_ATTRIBUTE_NAMES:
-        return f"it reaches the module '{module}', which model code may not use"
+        return (
+            f"it reaches the module '{module}', which model code may not use, whatever the object; for a column "
+            f"or a field of that name write obj['{attr}'] (itertuples rows: iterate df.to_dict('records'))"
+        )
     return REFUSED_ATTRIBUTE_NAMES.get(attr)

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sandbox.validate.tree import TreeIndex
+
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -29,13 +31,14 @@ class _Scope:
 class ScopeMap:
     """The scope of every `ast.Name` in a module, and what each scope binds."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, index: TreeIndex) -> None:
+        self._index = index
         self._module = _Scope("module", None)
         self._scope_of: dict[int, _Scope] = {}
         self._module_bindings: Counter[str] = Counter()
         self._module_strings: dict[str, str] = {}
         self._globals_anywhere: set[str] = set()
-        self._walk(tree)
+        self._walk(index.tree)
 
     def is_user_bound(self, node: ast.Name) -> bool:
         """True when `node` resolves to a function-scope binding (a local, a parameter or a closure cell)."""
@@ -107,7 +110,7 @@ class ScopeMap:
             self._bind(scope, node.rest)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and scope is self._module:
             self._note_module_string(node)
-        return [(child, scope) for child in ast.iter_child_nodes(node)]
+        return [(child, scope) for child in self._index.children(node)]
 
     def _visit_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: _Scope

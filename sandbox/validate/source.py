@@ -95,9 +95,14 @@ def _parse(text: str) -> tuple[ast.Module | None, list[Finding]]:
         return ast.parse(text, filename="<model>", mode="exec"), []
     except SyntaxError as exc:
         return None, [Finding(exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")]
-    except (RecursionError, MemoryError):
+    except RecursionError:
         message = "the source is nested too deeply to check: split deep expressions into smaller statements"
-        return None, [Finding(1, 1, message)]
+    except MemoryError:  # CPython's parser also reports its own stack overflow as a bare MemoryError
+        message = (
+            "the source is nested too deeply or needs too much memory to check: split deep expressions into "
+            "smaller statements and keep data out of the code"
+        )
+    return None, [Finding(1, 1, message)]
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

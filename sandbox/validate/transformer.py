@@ -21,14 +21,12 @@ from sandbox.validate.policy import ALLOWED_METACLASSES, CHECKED_BUILTINS, PARTI
 from sandbox.validate.report import Finding
 from sandbox.validate.scopes import ScopeMap
 from sandbox.validate.strings import format_field_problems, literal_problem
+from sandbox.validate.tree import TreeIndex
 
 # Messages for node types that are refused outright (inherited `not_allowed` visitors and unknown nodes).
 _NOT_ALLOWED: dict[str, str] = {
     "TryStar": "try/except* is not allowed: exception groups were a RestrictedPython sandbox escape "
     "(CVE-2025-22153); catch with a plain except",
-    "Await": "await is not allowed: the runtime calls model functions synchronously",
-    "AsyncFor": "async for is not allowed: the runtime calls model functions synchronously",
-    "AsyncWith": "async with is not allowed: the runtime calls model functions synchronously",
     "TypeAlias": "the type statement is not allowed yet: it has not been reviewed for model code; use an "
     "annotated assignment (X: TypeAlias = ...)",
 }
@@ -39,8 +37,11 @@ _VisitResult = ast.AST | None
 class PolicyChecker(RestrictingNodeTransformer):
     """Collects every policy finding in a module; `check(tree)` runs it. The tree is not modified."""
 
-    def __init__(self, *, allowed_modules: frozenset[str], aliases: ModuleAliases, scopes: ScopeMap) -> None:
+    def __init__(
+        self, *, allowed_modules: frozenset[str], aliases: ModuleAliases, scopes: ScopeMap, index: TreeIndex
+    ) -> None:
         super().__init__()
+        self._index = index
         self.findings: list[Finding] = []
         self._allowed = allowed_modules
         self._aliases = aliases
@@ -59,15 +60,16 @@ class PolicyChecker(RestrictingNodeTransformer):
             line = getattr(node, "lineno", None)
             self._where = (line, getattr(node, "col_offset", 0)) if line is not None else where
             self.visit(node)
-            children = list(ast.iter_child_nodes(node))
-            stack.extend((child, self._where) for child in reversed(children))
-        self._flag_partial_imports(tree)
+            stack.extend((child, self._where) for child in reversed(self._index.children(node)))
+        self._flag_partial_imports()
         return self.findings
 
-    def _flag_partial_imports(self, tree: ast.Module) -> None:
+    def _flag_partial_imports(self) -> None:
         """A refused use of a partly admitted module (`sys._getframe`) is also reported on its import, so the
         finding names the line that brought the module in as well as the line that misused it."""
-        for node in ast.walk(tree):
+        if not self._partial_misuse:
+            return
+        for node in self._index.nodes:
             if isinstance(node, ast.Import):
                 modules = [alias.name.partition(".")[0] for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level:
@@ -189,7 +191,17 @@ class PolicyChecker(RestrictingNodeTransformer):
         return node
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> _VisitResult:
-        self.error(node, f"async def '{node.name}' is not allowed: the runtime calls model functions synchronously")
+        """Coroutine helpers are plain code (asyncio itself is not importable, and their frame attributes are
+        refused like a generator's); the role functions must be plain defs, which `functions` checks."""
+        return self.visit_FunctionDef(node)  # type: ignore[arg-type]
+
+    def visit_Await(self, node: ast.Await) -> _VisitResult:
+        return node
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> _VisitResult:
+        return node
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> _VisitResult:
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> _VisitResult:
@@ -201,7 +213,9 @@ class PolicyChecker(RestrictingNodeTransformer):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> _VisitResult:
         self.check_name(node, node.name)
-        self._methods.update(id(stmt) for stmt in node.body if isinstance(stmt, ast.FunctionDef))
+        self._methods.update(
+            id(stmt) for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
         for keyword in node.keywords:
             if keyword.arg == "metaclass" and not set(self._aliases.paths_of(keyword.value)) & ALLOWED_METACLASSES:
                 self.error(
@@ -329,14 +343,16 @@ class PolicyChecker(RestrictingNodeTransformer):
             if _has_unpacking(node):
                 self.error(node, "call to 'open' must name its file as a literal, not through *args/**kwargs")
             return
-        if not (isinstance(path_node, ast.Constant) and isinstance(path_node.value, (str, bytes))):
+        # a literal, or a module constant bound once to one (`NOTES = "notes.json"`)
+        value = path_node.value if isinstance(path_node, ast.Constant) else self._literal_string(path_node)
+        if not isinstance(value, (str, bytes)):
             self.error(
                 node,
                 "call to 'open' with a path computed at run time is not allowed: open a file name literal "
-                "relative to the working directory, such as open('model.json')",
+                "relative to the working directory, such as open('model.json'), or a module constant bound once "
+                "to one",
             )
             return
-        value = path_node.value
         path = value if isinstance(value, str) else value.decode("latin-1")
         parts = path.replace("\\", "/").split("/")
         if path.startswith(("/", "\\", "~")) or ".." in parts or (len(path) > 1 and path[1] == ":"):

@@ -22,7 +22,6 @@ BUGS = SHARED_CASES / "bugs"
 DESCRIBE = (CASES / "models" / "describe_frames_model.py").read_text()
 
 
-
 def _recipe(name: str) -> Any:
     """Load a data recipe (B15/B17/B19 build DataFrames; they are data, not model code)."""
     spec = importlib.util.spec_from_file_location(name, BUGS / name)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pytest
 
-from tests.conftest import CASES, REPO, TEST_KEY, Server
+from tests.conftest import CASES, REPO, Server
 
 MODELS = CASES / "models"
 
@@ -29,8 +29,9 @@ class Cli:
         self.cwd = cwd
 
     def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "PYMODEL_DATA_DIR": str(self.data_dir)}
-        env["PYMODEL_API_KEY"] = TEST_KEY
+        # no PYMODEL_API_KEY: the CLI uses the key `pymodel serve` keeps in the data dir
+        env = {k: v for k, v in os.environ.items() if k != "PYMODEL_API_KEY"}
+        env |= {"PYTHONPATH": str(REPO), "PYMODEL_DATA_DIR": str(self.data_dir)}
         done = subprocess.run(
             [sys.executable, "-m", "runtime.cli", *args],
             cwd=self.cwd,
@@ -66,12 +67,16 @@ def test_check_prints_file_line_col_per_finding_and_exits_1(cli: Cli) -> None:
     assert any(re.match(r".*invalid_model\.py:7:\d+: .*eval", line) for line in lines), lines
 
 
-def test_check_accepts_a_valid_model_and_reports_whole_file_warnings_without_a_position(cli: Cli) -> None:
+def test_check_accepts_a_valid_model_and_finds_its_optional_functions(cli: Cli, workspace: Path) -> None:
     path = MODELS / "mean_model.py"
-    done = cli("check", str(path))
-    assert done.stdout.splitlines()[-1] == f"{path}: ok"
-    assert f"{path}: warning: predictManyFunctionName is not set" in done.stdout
-    assert f"{path}:0:0" not in done.stdout
+    assert cli("check", str(path)).stdout.splitlines() == [f"{path}: ok"]
+    # initialize/predict_many defined at top level are checked as those roles: a wrong arity is an error
+    model = workspace / "roles.py"
+    model.write_text((MODELS / "mean_model.py").read_text() + "\n\ndef initialize(model, extra):\n    return model\n")
+    done = cli("check", str(model), expect=1)
+    assert f"{model}:14:1: initializeFunctionName 'initialize'" in done.stdout
+    named = cli("check", str(model), "--initialize-function", "predict", expect=1)
+    assert "initializeFunctionName 'predict'" in named.stdout
 
 
 def test_check_counts_tables_and_unreadable_files(cli: Cli, workspace: Path) -> None:
@@ -79,7 +84,7 @@ def test_check_counts_tables_and_unreadable_files(cli: Cli, workspace: Path) -> 
     assert "train" in done.stdout
     assert "2" in done.stdout
     missing = cli("check", str(workspace / "nope.py"), expect=2)
-    assert "nope.py: cannot read" in missing.stderr
+    assert "nope.py: no such file or directory" in missing.stderr
 
 
 def test_tables_add_csv_parquet_and_arrow_then_list(cli: Cli, workspace: Path) -> None:
@@ -89,7 +94,7 @@ def test_tables_add_csv_parquet_and_arrow_then_list(cli: Cli, workspace: Path) -
     assert "3 rows, 3 columns" in cli("tables", "add", "rows_arrow", str(workspace / "rows.arrow")).stdout
     listing = cli("tables", "list").stdout
     rows = {line.split("│")[1].strip(): line for line in listing.splitlines() if line.startswith("│")}
-    assert set(rows) == {"rows", "rows_pq", "rows_arrow"}
+    assert {"rows", "rows_pq", "rows_arrow"} <= set(rows)
     assert "│ 4 " in rows["rows"]
     assert "│ 2 " in rows["rows_pq"]
 
@@ -195,3 +200,29 @@ def test_keys_create_makes_a_key_the_server_accepts(cli: Cli, served: Server) ->
     assert re.fullmatch(r"\S{32,}", key), key
     projects = ApiClient(api_key=key, server=served.url).list_projects()
     assert [p.name for p in projects] == ["default"]
+
+
+def test_a_second_server_on_the_same_data_dir_refuses_to_start(cli: Cli, served: Server) -> None:
+    done = cli("serve", "--port", "1", expect=2)
+    assert f"{cli.data_dir} is already served at {served.url} (pid {served.proc.pid if served.proc else 0})" in (
+        done.stderr
+    )
+    assert served.healthy()
+    assert (cli.data_dir / "server.json").exists()
+
+
+def test_models_create_uses_top_level_initialize_and_predict_many(cli: Cli, workspace: Path) -> None:
+    model = workspace / "roles_model.py"
+    model.write_text(
+        (MODELS / "mean_model.py").read_text()
+        + "\n\ndef initialize(model):\n    return model\n\n\ndef predict_many(model, queries):\n"
+        + "    return [predict(model, q) for q in queries]\n"
+    )
+    cli("tables", "add", "roles_rows", str(workspace / "rows.csv"))
+    done = cli("models", "create", str(model), "-t", "roles_rows", "--no-wait")
+    assert f"using predict_many() from {model} as predict_many" in done.stderr
+    assert f"using initialize() from {model} as initialize" in done.stderr
+    model_id = re.search(r"model (\w+) created", done.stdout)
+    assert model_id
+    shown = cli("models", "show", model_id.group(1)).stdout
+    assert "warning" not in shown

@@ -3,7 +3,11 @@ and the model exactly as it was after each failed call."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -17,7 +21,7 @@ from abacusai.client import (
 )
 
 from runtime.sdk_client import sdk_frame, wait_version
-from tests.conftest import Server
+from tests.conftest import TEST_KEY, Server
 
 SOURCE = """
 import numpy as np
@@ -252,3 +256,40 @@ def test_create_requires_fields(client: Any) -> None:
     with pytest.raises(DataNotFoundError, match="projectId is not found"):
         client.create_model_from_python("nope", SOURCE, "train", ["numbers"])
     assert client.list_models(project.project_id) == []
+
+
+def test_concurrent_updates_of_different_fields_all_land(server: Server, client: Any, model: Any) -> None:
+    for round_number in range(3):
+        changes: list[dict[str, Any]] = [
+            {"memory": 2 + round_number % 2},
+            {"cpu_size": ["medium", "large", "small"][round_number]},
+            {"training_config": {"round": round_number}},
+            {"package_requirements": [f"requests>={round_number + 1}"]},
+            {"is_thread_safe": round_number % 2 == 0},
+            {"function_source_code": SOURCE + f"\n# round {round_number}\n"},
+        ]
+        barrier = threading.Barrier(len(changes))
+
+        def update(change: dict[str, Any], barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            client.update_python_model(model.model_id, **change)
+
+        with ThreadPoolExecutor(len(changes)) as pool:
+            for future in [pool.submit(update, change) for change in changes]:
+                future.result(60)  # re-raises a failed update
+        after = _raw_model(server, model.model_id)
+        assert after["memory"] == 2 + round_number % 2
+        assert after["cpuSize"] == ["medium", "large", "small"][round_number]
+        assert after["trainingConfig"] == {"round": round_number}
+        assert after["codeSource"]["packageRequirements"] == [f"requests>={round_number + 1}"]
+        assert after["isThreadSafe"] == (round_number % 2 == 0)
+        assert after["codeSource"]["sourceCode"].endswith(f"# round {round_number}\n")
+
+
+def _raw_model(server: Server, model_id: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"{server.url}/api/v0/describeModel?modelId={model_id}", headers={"apiKey": TEST_KEY}
+    )
+    with urllib.request.urlopen(request) as response:
+        result: dict[str, Any] = json.loads(response.read())["result"]
+    return result
