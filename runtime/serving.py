@@ -196,7 +196,9 @@ class ServingPool:
             raise RequestTimeoutError(f"{outcome.error}; the worker was restarted")
         if outcome.error_kind == "crash":
             self._restart(slot)
-            raise WorkerCrashedError(f"the model's worker {outcome.error} during {function}; it was restarted")
+            reason = outcome.error or "stopped"
+            reason = reason if reason.endswith(f"during {function}") else f"{reason} during {function}"
+            raise WorkerCrashedError(f"the model's worker {reason}; it was restarted")
         if outcome.error_kind == "output":
             raise PredictionFailedError(f"{function} returned a result that cannot be sent as JSON: {outcome.error}")
         raise PredictionFailedError(f"{function} raised {outcome.error}")

@@ -33,6 +33,38 @@ from runtime.serving import ServingPool
 log = logging.getLogger("pymodel.api")
 
 _MAX_PART_BYTES = 200 << 20  # the SDK sends parts of 20-100 MB
+_MAX_BODY_BYTES = 64 << 20  # an API call's JSON: a 4 MB source, or a predictMultiple batch
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused as soon as it is larger than any API call needs (the header may lie or be absent)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_BODY_BYTES:
+        raise InvalidParameterError(f"the request body is {declared} bytes; the limit is {_MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY_BYTES:
+            raise InvalidParameterError(f"the request body is over the limit of {_MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _parse_json(raw: bytes) -> Any:
+    """Strict JSON (RFC 8259): NaN and Infinity are refused, since nothing stored may be unreadable later."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise InvalidParameterError(f"the request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidParameterError("the request body is not valid JSON: it is nested too deeply") from exc
 
 
 def _error(exc: RuntimeApiError) -> JSONResponse:
@@ -79,6 +111,10 @@ def create_app(ctx: Context, *, run_background: bool = True) -> FastAPI:
 
     app = FastAPI(title="pymodel", lifespan=lifespan, docs_url=None, redoc_url=None)
 
+    def _has_valid_key(request: Request) -> bool:
+        key = request.headers.get("apiKey")
+        return bool(key) and services.keys.is_valid(key)
+
     def authorize(route: Route, request: Request, params: Params) -> None:
         if route.auth == "none":
             return
@@ -106,13 +142,13 @@ def create_app(ctx: Context, *, run_background: bool = True) -> FastAPI:
                 raise DataNotFoundError(f"pymodel does not implement the API method {name!r}")
             if request.method not in route.methods:
                 raise MethodNotAllowed(f"{name} takes {', '.join(sorted(route.methods))}, not {request.method}")
-            raw = await request.body()
-            try:
-                body = json.loads(raw) if raw.strip() else None
-            except ValueError as exc:
-                raise InvalidParameterError(f"the request body is not valid JSON: {exc}") from exc
-            params = Params(merge(request.query_params, body))
-            await run_in_threadpool(authorize, route, request, params)
+            # An API key settles access before the body is read; a predict token may need the body's ids.
+            has_key = await run_in_threadpool(_has_valid_key, request)
+            if not has_key and route.auth == "key":
+                authorize(route, request, Params({}))
+            params = Params(merge(request.query_params, _parse_json(await _read_body(request))))
+            if not has_key:
+                await run_in_threadpool(authorize, route, request, params)
             if name == "getApiEndpoint":
                 base = str(request.base_url).rstrip("/")
                 return _ok({"apiEndpoint": base, "predictEndpoint": base, "proxyEndpoint": base})

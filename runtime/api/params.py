@@ -36,6 +36,21 @@ def merge(query: Mapping[str, str], body: Any) -> dict[str, Any]:
     return params
 
 
+# Parameters that are text whatever their name says (ids are recognised by their Id/Token suffix).
+_TEXT_KEYS = frozenset(
+    {"modelVersion", "featureGroupVersion", "startAfterVersion", "tableName", "fileFormat", "name", "useCase"}
+)
+_COUNT_KEYS = frozenset({"limit"})
+
+
+def _count(key: str, value: Any) -> int:
+    """A whole number of at least 1, from JSON or from a query string."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (isinstance(value, int) or text.isdecimal()) or int(text) < 1:
+        raise InvalidParameterError(f"{key} must be a whole number of at least 1 (got {json.dumps(value)[:80]})")
+    return int(text)
+
+
 class Params:
     """Read-only view of one request's parameters; absent and null are the same thing."""
 
@@ -43,7 +58,16 @@ class Params:
         self._values = values
 
     def __getitem__(self, key: str) -> Any:
-        return self._values.get(key)
+        value = self._values.get(key)
+        if value is None:
+            return None
+        if key in _TEXT_KEYS or key.endswith(("Id", "Token")):
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise InvalidParameterError(f"{key} must be a string (got {json.dumps(value)[:80]})")
+            return str(value)
+        if key in _COUNT_KEYS:
+            return _count(key, value)
+        return value
 
     def pick(self, *keys: str) -> dict[str, Any]:
         return {key: self._values.get(key) for key in keys}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from runtime.errors import InvalidParameterError, MissingParameterError
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only: int() refuses '²', str.isdigit() does not
 
 
 def _show(value: Any) -> str:
@@ -57,7 +61,7 @@ def as_int(
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value.strip())
     bounds = ""
     if low is not None and high is not None:
@@ -76,6 +80,15 @@ def as_str_list(field: str, value: Any) -> list[str]:
 
 
 def as_dict(field: str, value: Any) -> dict[str, Any]:
+    """A JSON object that is strict JSON all the way down (no NaN or infinities, which no client can read)."""
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
         raise InvalidParameterError(f"{field} must be a JSON object with string keys (got {_show(value)})")
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError as exc:
+        raise InvalidParameterError(
+            f"{field} must hold JSON values only: NaN and infinities are not JSON (got {_show(value)})"
+        ) from exc
+    except (TypeError, RecursionError) as exc:
+        raise InvalidParameterError(f"{field} must hold JSON values only (got {_show(value)})") from exc
     return dict(value)

@@ -11,9 +11,10 @@ import sys
 from collections.abc import Iterable
 
 from sandbox.contract import FunctionNames
+from sandbox.validate.allowlist import NEVER_ALLOWED
 from sandbox.validate.functions import check_functions
 from sandbox.validate.imports import ModuleAliases
-from sandbox.validate.policy import DEFAULT_ALLOWED_MODULES
+from sandbox.validate.policy import DEFAULT_ALLOWED_MODULES, REFUSED_MODULE_HINTS
 from sandbox.validate.report import Finding, ValidationReport
 from sandbox.validate.requirements import RequirementError, parse_requirements, requirement_import_names
 from sandbox.validate.scopes import ScopeMap
@@ -37,9 +38,11 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 
 def admissible_extra_modules(names: Iterable[str]) -> frozenset[str]:
     """The import names a model's `packageRequirements` may add to the allowlist. They come from the user, so
-    they never admit a standard-library module (a requirement named `os` or `importlib` exists on PyPI) or
-    a private name. The validator and the sandbox's import hook both use this, so they agree."""
-    return frozenset(name for name in names if name.isidentifier() and not name.startswith("_")) - _STDLIB
+    they never admit a standard-library module (a requirement named `os` or `importlib` exists on PyPI), a
+    refused module (`cloudpickle`, the runtime's own packages) or a private name. The validator and the
+    sandbox's import hook both use this, so they agree."""
+    admissible = frozenset(name for name in names if name.isidentifier() and not name.startswith("_"))
+    return admissible - _STDLIB - REFUSED_MODULE_HINTS.keys() - NEVER_ALLOWED
 
 
 def validate_source(

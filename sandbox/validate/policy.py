@@ -109,6 +109,18 @@ REFUSED_MODULE_HINTS: dict[str, str] = {
     "runpy": "it runs other modules as scripts",
     "pdb": "debuggers read commands from stdin",
     "traceback": "it reaches frames and the runtime's globals",
+    # The runtime's own packages: installed next to it, so a requirement naming them would admit them.
+    "runtime": "it is pymodel's control plane",
+    "sandbox": "it is pymodel's sandbox",
+    "psutil": "it controls the host's processes",
+    "sqlalchemy": "it opens databases, pymodel's own included",
+    "docker": "it controls the host's containers",
+    "fastapi": "it is the runtime's web framework",
+    "starlette": "it is the runtime's web framework",
+    "uvicorn": "it is the runtime's web server",
+    "typer": "it is the runtime's command line",
+    "RestrictedPython": "it is the validator's own machinery",
+    "abacusai": "it is an API client with the caller's credentials",
 }
 
 # Dotted paths inside allowed packages that are refused, with the reason (and the fix where there is one).
@@ -151,11 +163,13 @@ REFUSED_MODULE_PATHS: dict[str, str] = {
     "numpy.f2py": "it compiles and runs native code in a subprocess",
     "numpy.distutils": "it compiles and runs native code in a subprocess",
     "numpy.ctypeslib": "it loads native libraries through ctypes",
+    "numpy.lib.format": "read_array takes allow_pickle, and pickled arrays run arbitrary code; use numpy.load",
     "numpy.testing": "it runs code from strings (runstring) and starts processes; use numpy.allclose",
     # joblib: persistence is the runtime's job (R39)
     "joblib.load": "it unpickles the file, which runs arbitrary code; return the model from train and "
     "the runtime persists it",
     "joblib.numpy_pickle": "it unpickles files, which runs arbitrary code",
+    "joblib.memory": "its cache unpickles files from disk, which runs arbitrary code",
     "joblib.Memory": "its cache unpickles files from disk, which runs arbitrary code",
     "joblib.externals": "it vendors cloudpickle and loky internals",
     # torch / tensorflow
@@ -173,6 +187,7 @@ REFUSED_MODULE_PATHS: dict[str, str] = {
     # standard library corners of allowed modules
     "string.Formatter": "format fields perform attribute and index lookups out of the validator's sight; "
     "use an f-string",
+    "dataclasses.make_dataclass": "it builds a class and its methods from a dict at run time; write a @dataclass class",
     "logging.config": "dictConfig/fileConfig resolve and call arbitrary dotted names; configure loggers in code",
     "logging.currentframe": "it returns the caller's frame",
     "typing.get_type_hints": "it evaluates string annotations as code",

@@ -292,6 +292,8 @@ class PolicyChecker(RestrictingNodeTransformer):
             self._check_builtin_call(node, func)
         if isinstance(func, ast.Attribute) and func.attr in ("format", "format_map"):
             self._check_format_call(node, func)
+        if isinstance(func, ast.Attribute) and func.attr in _EXPRESSION_METHODS:
+            self._check_expression_call(node, func.attr)
         for path in self._aliases.paths_of(func):
             self._check_module_call(node, path)
         return node
@@ -382,6 +384,20 @@ class PolicyChecker(RestrictingNodeTransformer):
         for problem in problems:
             self.error(node, problem)
 
+    def _check_expression_call(self, node: ast.Call, method: str) -> None:
+        """pandas.eval, DataFrame.eval and DataFrame.query evaluate their string as Python (engine="python"
+        walks attributes, dunders included): only a literal expression, which the literal rules check, is
+        admitted. `model.eval()` with no expression (torch) is not this."""
+        expression = _argument(node, 0, "expr")
+        if expression is None and not _has_unpacking(node):
+            return
+        if _has_unpacking(node) or self._literal_string(expression) is None:
+            self.error(
+                node,
+                f".{method}() with an expression built at run time is not allowed: it evaluates the string as "
+                "code; write the expression as a string literal, or use ordinary column operations",
+            )
+
     def _literal_string(self, node: ast.expr | None) -> str | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
@@ -392,7 +408,9 @@ class PolicyChecker(RestrictingNodeTransformer):
     def _check_module_call(self, node: ast.Call, path: str) -> None:
         if path == "numpy.load":
             flag = _argument(node, 2, "allow_pickle")
-            if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is False):
+            if _has_unpacking(node) or (
+                flag is not None and not (isinstance(flag, ast.Constant) and flag.value is False)
+            ):
                 message = "numpy.load with allow_pickle is not allowed: loading pickled arrays runs arbitrary code"
                 self.error(node, message + "; save plain arrays")
         elif path == "torch.load":
@@ -402,6 +420,26 @@ class PolicyChecker(RestrictingNodeTransformer):
                 self.error(node, message)
         elif path in ("operator.attrgetter", "operator.methodcaller"):
             self._check_operator_call(node, path)
+        elif path == "pandas.eval" and not isinstance(node.func, ast.Attribute):  # `ev = pd.eval; ev(text)`
+            self._check_expression_call(node, "eval")
+        elif path in ("logging.Formatter", "logging.basicConfig"):
+            self._check_logging_format(node, path)
+
+    def _check_logging_format(self, node: ast.Call, path: str) -> None:
+        """A "{"-style logging format is a str.format template applied to the log record (R19 by another
+        door): literal templates only, with the same field rules."""
+        is_formatter = path == "logging.Formatter"
+        style = _argument(node, 2 if is_formatter else None, "style")
+        if style is None or (isinstance(style, ast.Constant) and style.value in ("%", "$")):
+            return
+        template_node = _argument(node, 0 if is_formatter else None, "fmt" if is_formatter else "format")
+        template = "" if template_node is None else self._literal_string(template_node)
+        if template is None or not isinstance(style, ast.Constant) or _has_unpacking(node):
+            message = f"{path} with a '{{'-style format built at run time is not allowed: write it as a literal"
+            self.error(node, message)
+            return
+        for problem in format_field_problems(template):
+            self.error(node, problem)
 
     def _check_operator_call(self, node: ast.Call, path: str) -> None:
         """attrgetter/methodcaller are getattr by another name (R43): literal, allowed names only."""
@@ -474,6 +512,9 @@ class PolicyChecker(RestrictingNodeTransformer):
 
 def _has_unpacking(node: ast.Call) -> bool:
     return any(isinstance(arg, ast.Starred) for arg in node.args) or any(k.arg is None for k in node.keywords)
+
+
+_EXPRESSION_METHODS = frozenset({"eval", "query"})  # pandas.eval, DataFrame.eval, DataFrame.query
 
 
 def _argument(node: ast.Call, position: int | None, keyword: str) -> ast.expr | None:

@@ -875,3 +875,50 @@ def test_worker_stand_in_admits_exactly_the_validators_sys_attributes() -> None:
         _ = sys_stand_in.modules
     with pytest.raises(AttributeError):
         _ = sys_stand_in._getframe
+
+
+# -- strings evaluated as code by allowed libraries, and requirements that would re-admit refused modules -------
+
+EVALUATED_STRINGS = [
+    ("pandas.eval built", 'import pandas as pd\nU = "_" * 2\nX = pd.eval("a." + U + "class", engine="python")', 3),
+    ("DataFrame.query built", "def f(df, q):\n    return df.query(q)", 2),
+    ("DataFrame.eval by keyword", "def f(df, q):\n    return df.eval(expr=q)", 2),
+    ("eval alias", "import pandas as pd\nev = pd.eval\ndef f(q):\n    return ev(q)", 4),
+    ("query with unpacking", "def f(df, a):\n    return df.query(*a)", 2),
+    ("logging brace format built", 'import logging\nu = "_"\nF = logging.Formatter("{msg." + u + "}", style="{")', 3),
+    ("numpy.load unpacked flags", 'import numpy as np\ndef f(p, kw):\n    return np.load(p, **kw)', 3),
+    ("numpy.lib.format", "import numpy as np\ndef f(fh):\n    return np.lib.format.read_array(fh)", 3),
+    ("joblib.memory", "import joblib\ndef f(p):\n    return joblib.memory.numpy_pickle.load(p)", 3),
+    ("make_dataclass", 'import dataclasses\nC = dataclasses.make_dataclass("C", [])', 2),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "line"), EVALUATED_STRINGS, ids=[case[0] for case in EVALUATED_STRINGS])
+def test_strings_that_libraries_evaluate_must_be_literals(name: str, body: str, line: int) -> None:
+    report = check(body)
+    assert line in {f.line for f in report.errors}, report.message()
+
+
+def test_literal_expressions_and_torch_eval_stay_ordinary() -> None:
+    body = """
+        import logging
+        import pandas as pd
+        LOG = logging.Formatter("{asctime} {levelname} {message}", style="{")
+        PLAIN = logging.Formatter("%(message)s")
+        def f(df, model, threshold):
+            model.eval()
+            late = df.query("arr_delay > @threshold")
+            return pd.eval("late.arr_delay * 2"), df.eval("gain = arr_delay - dep_delay")
+    """
+    assert check(body).errors == ()
+
+
+def test_requirements_cannot_readmit_refused_or_runtime_modules() -> None:
+    names = requirement_import_names(parse_requirements(["psutil", "cloudpickle", "SQLAlchemy", "requests"]))
+    report = check("import psutil\nimport cloudpickle\nimport sqlalchemy\nimport requests", extra_modules=names)
+    assert [str(f) for f in report.errors] == [
+        "line 1, col 1: import of 'psutil' is not allowed: it controls the host's processes",
+        "line 2, col 1: import of 'cloudpickle' is not allowed: unpickling runs arbitrary code; return the model "
+        "from train and the runtime persists it",
+        "line 3, col 1: import of 'sqlalchemy' is not allowed: it opens databases, pymodel's own included",
+    ]
