@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from runtime import local_server
 from runtime.api.params import Params, merge
 from runtime.api.routes import ROUTES, RawJson, Route, Services
 from runtime.context import Context
@@ -104,10 +105,13 @@ def create_app(ctx: Context, *, run_background: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            # here and not after uvicorn.run: uvicorn re-raises SIGTERM once it has shut down
+            local_server.clear_server_info(ctx.settings.data_dir)
             if ctx.serving is not None:
                 ctx.serving.shutdown()
             if ctx.scheduler is not None:
                 ctx.scheduler.stop()
+            ctx.validator.close()
 
     app = FastAPI(title="pymodel", lifespan=lifespan, docs_url=None, redoc_url=None)
 

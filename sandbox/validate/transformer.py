@@ -11,7 +11,8 @@ overridden with a check-only one. Overrides that admit what RestrictedPython ref
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
@@ -52,17 +53,27 @@ class PolicyChecker(RestrictingNodeTransformer):
         self._attribute_bases: set[int] = set()  # ids of names read as `name.attr` (pre-order marks them)
         self._path_checked: set[int] = set()  # ids of attribute links whose module path was checked already
         self._methods: set[int] = set()  # ids of defs that sit directly in a class body
+        self._dispatch: dict[type, Callable[[ast.AST], Any]] = {}
 
     def check(self, tree: ast.Module) -> list[Finding]:
         stack: list[tuple[ast.AST, tuple[int, int]]] = [(tree, (1, 0))]
+        children = self._index.children
         while stack:  # pre-order: a node is visited before its children, so it can mark them
             node, where = stack.pop()
             line = getattr(node, "lineno", None)
-            self._where = (line, getattr(node, "col_offset", 0)) if line is not None else where
+            where = self._where = (line, getattr(node, "col_offset", 0)) if line is not None else where
             self.visit(node)
-            stack.extend((child, self._where) for child in reversed(self._index.children(node)))
+            stack.extend([(child, where) for child in reversed(children(node))])
         self._flag_partial_imports()
         return self.findings
+
+    def visit(self, node: ast.AST) -> Any:
+        """ast.NodeVisitor.visit with the method lookup done once per node type (it dominated the walk)."""
+        kind = type(node)
+        method = self._dispatch.get(kind)
+        if method is None:
+            method = self._dispatch[kind] = getattr(self, "visit_" + kind.__name__, self.generic_visit)
+        return method(node)
 
     def _flag_partial_imports(self) -> None:
         """A refused use of a partly admitted module (`sys._getframe`) is also reported on its import, so the

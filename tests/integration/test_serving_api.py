@@ -183,3 +183,13 @@ def _healthy(port: int) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def test_a_stopped_server_leaves_no_claim_on_its_data_dir(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", tmp_path)
+    server.start()
+    assert (tmp_path / "data" / "server.json").exists()
+    server.stop()  # SIGTERM, as a service manager sends it
+    assert server.proc is not None
+    assert server.proc.returncode is not None
+    assert not (tmp_path / "data" / "server.json").exists()
