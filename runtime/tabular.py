@@ -58,7 +58,8 @@ def read_table(path: Path, file_format: str) -> pa.Table:
         delimiter = "\t" if file_format == "TSV" else ","
         return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise InvalidParameterError(f"the uploaded file could not be read as {file_format}: {exc}".rstrip()) from exc
+        detail = str(exc).replace(str(path.parent), "").replace("/" + path.name, path.name)  # no server paths
+        raise InvalidParameterError(f"the uploaded file could not be read as {file_format}: {detail}".rstrip()) from exc
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

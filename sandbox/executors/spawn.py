@@ -91,6 +91,10 @@ def worker_env(limits: Limits, work_dir: Path, tmp_dir: Path, extra: Mapping[str
         "OPENBLAS_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
         "NUMEXPR_NUM_THREADS": threads,
+        "NUMEXPR_MAX_THREADS": threads,
+        "VECLIB_MAXIMUM_THREADS": threads,
+        # joblib/loky size their pools from this (n_jobs=-1, cpu_count()), not from the CPU quota (B41)
+        "LOKY_MAX_CPU_COUNT": threads,
     }
     env.update(extra)
     # The worker must find its own package first; an environment's extra paths come after it.

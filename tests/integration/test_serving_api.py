@@ -19,7 +19,7 @@ from abacusai.client import InvalidParameterError, RequestTimeoutError
 
 from runtime.sdk_client import sdk_frame, wait_deployment, wait_version
 from runtime.server_process import free_port
-from tests.conftest import CASES, REPO, Server
+from tests.conftest import CASES, REPO, SHARED_CASES, Server
 
 MODELS = CASES / "models"
 PREDICT_TIMEOUT = 2
@@ -193,3 +193,31 @@ def test_a_stopped_server_leaves_no_claim_on_its_data_dir(tmp_path: Path) -> Non
     assert server.proc is not None
     assert server.proc.returncode is not None
     assert not (tmp_path / "data" / "server.json").exists()
+
+
+@pytest.mark.parametrize(("cpu_size", "asked"), [("small", 1), ("medium", 2)])
+def test_b41_libraries_see_the_cpus_asked_for(
+    client: Any, project: Any, deployed: tuple[str, str], cpu_size: str, asked: int
+) -> None:
+    expected = min(asked, os.cpu_count() or 1)
+    source = (SHARED_CASES / "bugs" / "B41_cpu_count_model.py").read_text()
+    model = client.create_model_from_python(
+        project_id=project.project_id,
+        function_source_code=source,
+        train_function_name="train",
+        training_input_tables=["rows"],
+        predict_function_name="predict",
+        package_requirements=["threadpoolctl"],
+        cpu_size=cpu_size,
+    )
+    version = wait_version(client, model.latest_model_version.model_version)
+    assert version.status == "COMPLETE", version.error
+    deployment = client.create_deployment(model_id=model.model_id, model_version=version.model_version)
+    assert wait_deployment(client, deployment.deployment_id).status == "ACTIVE"
+    token, _ = deployed
+    seen = client.predict(token, deployment.deployment_id, {})
+    client.stop_deployment(deployment.deployment_id)
+    assert seen["joblib_cpu_count"] == expected
+    assert seen["effective_n_jobs"] == expected
+    assert seen["pools"], "BLAS is loaded"
+    assert {pool["threads"] for pool in seen["pools"]} == {expected}
