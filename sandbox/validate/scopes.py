@@ -28,6 +28,17 @@ class _Scope:
     declared_nonlocal: set[str] = field(default_factory=set)
 
 
+# Node types `_visit` looks at; every other node binds nothing and opens no scope (the walk's fast path).
+_BINDING_NODES: frozenset[type[ast.AST]] = frozenset(
+    {
+        ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+        ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
+        ast.Name, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom,
+        ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.MatchMapping, ast.Assign, ast.AnnAssign,
+    }
+)  # fmt: skip
+
+
 class ScopeMap:
     """The scope of every `ast.Name` in a module, and what each scope binds."""
 
@@ -69,9 +80,13 @@ class ScopeMap:
 
     def _walk(self, tree: ast.Module) -> None:
         stack: list[tuple[ast.AST, _Scope]] = [(tree, self._module)]
+        children = self._index.children
         while stack:
             node, scope = stack.pop()
-            stack.extend(self._visit(node, scope))
+            if type(node) in _BINDING_NODES:
+                stack.extend(self._visit(node, scope))
+            else:  # most nodes bind nothing and open no scope: their children share it
+                stack.extend([(child, scope) for child in children(node)])
 
     def _visit(self, node: ast.AST, scope: _Scope) -> list[tuple[ast.AST, _Scope]]:
         """Record what `node` binds; return its children, each paired with the scope it is evaluated in."""
