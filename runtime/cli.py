@@ -307,8 +307,10 @@ def _print_version(version: dict[str, Any]) -> None:
     if version.get("error"):
         console.print(f"  error: {escape(version['error'])}", highlight=False)
     if asked:
+        cpus, wanted = asked.get("cpus"), asked.get("cpusAsked")
+        capped = f", {wanted:g} asked: this node has {cpus:g}" if wanted and cpus and wanted > cpus else ""
         console.print(
-            f"  asked for: {asked.get('cpus'):g} CPU ({asked.get('cpuSize')}), {asked.get('memoryGb')} GB memory, "
+            f"  asked for: {cpus:g} CPU ({asked.get('cpuSize')}{capped}), {asked.get('memoryGb')} GB memory, "
             f"timeout {asked.get('timeoutSeconds'):g} s"
         )
     if usage:
@@ -404,6 +406,8 @@ def models_create(
     except RuntimeApiError as exc:
         raise _fail(exc) from exc
     console.print(f"model [bold]{model['modelId']}[/bold] created")
+    if not wait and local_server.running_server(data_dir) is None:
+        err.print("no server runs on this data dir: the first training starts with `pymodel serve`")
     if wait:
         version = _wait_for_version(ctx, model["latestModelVersion"]["modelVersion"])
         _print_version(version)

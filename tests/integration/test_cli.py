@@ -163,6 +163,17 @@ def test_unknown_ids_exit_1_naming_the_id(cli: Cli) -> None:
         assert args[-1] in done.stderr
 
 
+def test_a_capped_cpu_request_and_a_queued_version_are_explained(cli: Cli) -> None:
+    done = cli("models", "create", str(MODELS / "mean_model.py"), "-t", "rows", "--cpu-size", "large")
+    cores = len(os.sched_getaffinity(0))
+    if cores < 4:
+        assert f"asked for: {cores} CPU (large, 4 asked: this node has {cores})" in done.stdout
+    else:
+        assert "asked for: 4 CPU (large)" in done.stdout
+    queued = cli("models", "create", str(MODELS / "mean_model.py"), "-t", "rows", "--no-wait")
+    assert "no server runs on this data dir: the first training starts with `pymodel serve`" in queued.stderr
+
+
 @pytest.fixture(scope="module")
 def served(cli: Cli, workspace: Path) -> Iterator[Server]:
     server = Server(cli.data_dir, workspace)
