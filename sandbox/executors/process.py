@@ -69,6 +69,7 @@ class ProcessExecutor:
             input_tables=[str(path.resolve()) for path in job.input_tables],
             training_config=job.training_config,
             model_path=str(model_path),
+            max_model_bytes=job.limits.memory_bytes,
         )
         try:
             spec_path.write_text(spec.to_json(), encoding="utf-8")

@@ -9,6 +9,7 @@ it as `model.py`.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import pickle
@@ -58,14 +59,47 @@ def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     )
 
 
-def dump_model(model: object, path: str) -> int:
-    """cloudpickle `model` to `path` atomically (temp name, fsync, rename, fsync dir); returns its size."""
+class ModelTooLarge(Exception):
+    """The pickled model outgrew its limit; raised before the write that would pass it."""
+
+    def __init__(self, written: int, limit: int) -> None:
+        super().__init__(f"{written} bytes written, limit {limit}")
+        self.written = written
+        self.limit = limit
+
+
+class _CappedWriter:
+    """A file's write() that refuses to pass `limit` bytes in total (a 10 GB array is refused at its first
+    write, before anything of it reaches the disk)."""
+
+    def __init__(self, handle: Any, limit: int | None) -> None:
+        self._handle = handle
+        self._limit = limit
+        self.written = 0
+
+    def write(self, data: Any) -> int:
+        size = memoryview(data).nbytes
+        if self._limit is not None and self.written + size > self._limit:
+            raise ModelTooLarge(self.written + size, self._limit)
+        self.written += size
+        return int(self._handle.write(data))
+
+
+def dump_model(model: object, path: str, max_bytes: int | None = None) -> int:
+    """cloudpickle `model` to `path` atomically (temp name, fsync, rename, fsync dir); returns its size.
+    Raises ModelTooLarge, leaving nothing behind, when the pickle would pass `max_bytes`."""
     temporary = path + ".tmp"
-    with open(temporary, "wb") as handle:
-        cloudpickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        handle.flush()
-        os.fsync(handle.fileno())
-        size = handle.tell()
+    try:
+        with open(temporary, "wb") as handle:
+            writer = _CappedWriter(handle, max_bytes)
+            cloudpickle.dump(model, writer, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+            size = handle.tell()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     os.replace(temporary, path)
     directory = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
     try:

@@ -44,6 +44,7 @@ class TrainSpec:
     input_tables: list[str]
     training_config: dict[str, Any] | None
     model_path: str
+    max_model_bytes: int | None = None  # the pickled model may not be larger (it must load where it is served)
 
     def to_json(self) -> str:
         return json.dumps({"kind": "train", **self.__dict__})
@@ -80,7 +81,10 @@ def read_spec(text: str) -> TrainSpec | ServeSpec:
         config = obj.get("training_config")
         if config is not None and not isinstance(config, dict):
             raise ProtocolError("training_config must be an object or null")
-        return TrainSpec(**common, input_tables=tables or [], training_config=config)
+        limit = obj.get("max_model_bytes")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0):
+            raise ProtocolError("max_model_bytes must be a positive integer or null")
+        return TrainSpec(**common, input_tables=tables or [], training_config=config, max_model_bytes=limit)
     if kind == "serve":
         return ServeSpec(**common)
     raise ProtocolError(f"unknown spec kind {kind!r}")

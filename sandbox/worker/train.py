@@ -46,7 +46,14 @@ def _train(spec: protocol.TrainSpec) -> protocol.TrainDone | protocol.Failed:
     del frames
 
     try:
-        size = loader.dump_model(model, spec.model_path)
+        size = loader.dump_model(model, spec.model_path, spec.max_model_bytes)
+    except loader.ModelTooLarge as exc:
+        return protocol.Failed(
+            stage="pickle",
+            error=f"the trained model is larger than {_size(exc.limit)}, the memory it would be served with "
+            f"(stopped at {_size(exc.written)}); keep large data out of the returned object or ask for more memory",
+            exception=None,
+        )
     except errors.USER_ERRORS as exc:  # a user __reduce__ runs here too
         line, record = errors.describe(exc, spec.source_path)
         return protocol.Failed(
@@ -58,3 +65,7 @@ def _train(spec: protocol.TrainSpec) -> protocol.TrainDone | protocol.Failed:
 def _user_failure(stage: str, exc: BaseException, spec: protocol.TrainSpec) -> protocol.Failed:
     line, record = errors.describe(exc, spec.source_path)
     return protocol.Failed(stage=stage, error=line, exception=record)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"

@@ -614,3 +614,16 @@ def test_close_during_a_call_ends_the_call(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     assert outcome.error_kind == "crash"
     assert not handle.alive()
+
+
+def test_a_model_larger_than_its_memory_is_refused_before_it_reaches_the_disk(tmp_path: Path) -> None:
+    limits = Limits(cpus=1, memory_bytes=512 * MIB, wall_seconds=60)
+    failed = train(tmp_path, "oversized_model_model.py", limits=limits)
+    assert not failed.ok
+    assert failed.error is not None
+    assert failed.error.startswith(
+        "the trained model is larger than 512 MB, the memory it would be served with (stopped at 4.0 GB)"
+    ), failed.error
+    assert failed.model_path is None
+    leftovers = [p for p in (tmp_path / "job").rglob("model.pkl*")]
+    assert leftovers == [], leftovers
