@@ -31,6 +31,7 @@ from sandbox.executors.process import ProcessExecutor
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the process executor is Linux-only")
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "executor"
+BUGS = CASES.parent / "handed" / "bugs"  # the handed cases, run through the executor as they are
 MIB = 1 << 20
 LIMITS = Limits(cpus=1, memory_bytes=512 * MIB, wall_seconds=60)
 
@@ -54,13 +55,14 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def source(case: str) -> str:
-    return (CASES / case).read_text()
+def source(case: str | Path) -> str:
+    """A fixture of tests/cases/executor by name, or any case file by path."""
+    return (case if isinstance(case, Path) else CASES / case).read_text()
 
 
 def train(
     tmp_path: Path,
-    case: str,
+    case: str | Path,
     *,
     allowed: set[str] | None = None,
     limits: Limits = LIMITS,
@@ -87,7 +89,7 @@ def train(
 
 def serve(
     trained: JobResult,
-    case: str,
+    case: str | Path,
     *,
     allowed: set[str] | None = None,
     functions: FunctionNames | None = None,
@@ -184,7 +186,7 @@ def test_user_exception_reports_type_message_and_user_traceback(tmp_path: Path) 
 
 
 def test_import_time_crash_names_the_module_lines(tmp_path: Path) -> None:
-    failed = train(tmp_path, "b37_import_time_crash_model.py")
+    failed = train(tmp_path, BUGS / "B37_import_time_crash_model.py")
     assert failed.error == "KeyError: 'b37_missing_key'"
     assert failed.exception is not None
     trace = failed.exception["traceback"]
@@ -312,7 +314,7 @@ def test_fork_bomb_reports_the_process_limit(tmp_path: Path) -> None:
 def test_fast_exit_keeps_every_line_in_order_twenty_times(tmp_path: Path) -> None:
     for run in range(20):
         logs: list[tuple[str, str]] = []
-        done = train(tmp_path / str(run), "b14_fast_exit_logging_model.py", logs=logs)
+        done = train(tmp_path / str(run), BUGS / "B14_fast_exit_logging_model.py", logs=logs)
         assert done.ok, done.error
         assert done.stdout == "line-1\nline-2\nlast-line-no-newline"
         assert done.stderr == "err-line\n"
@@ -356,14 +358,14 @@ def _expected(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("recipe", ["b15_frames.py", "b17_frames.py", "b19_frames.py"])
+@pytest.mark.parametrize("recipe", ["B15_nullable_int_decimal.py", "B17_tz_aware.py", "B19_empty_and_null_batches.py"])
 def test_dtypes_survive_the_arrow_hand_off(tmp_path: Path, recipe: str) -> None:
-    frames = list(runpy.run_path(str(CASES / recipe))["make_frames"]().values())
+    frames = list(runpy.run_path(str(BUGS / recipe))["make_frames"]().values())
     done = train(tmp_path, "dtypes_model.py", frames=frames)
     assert done.ok, done.error
     seen = json.loads((done.work_dir / "describe.json").read_text())
     assert seen == [_expected(frame) for frame in frames]
-    if recipe == "b15_frames.py":
+    if recipe == "B15_nullable_int_decimal.py":
         assert seen[0]["values"]["big"][0] == "9223372036854775807"
         assert seen[0]["dtypes"]["tiny"] == "Int8"
         assert seen[0]["values"]["price"][0] == "Decimal:123.45"
@@ -393,8 +395,8 @@ def test_misuse_raises_executor_error(tmp_path: Path) -> None:
 
 
 def test_user_class_pickled_by_value_loads_in_a_fresh_predictor(tmp_path: Path) -> None:
-    done = train(tmp_path, "b25_user_class_model.py")
-    handle = serve(done, "b25_user_class_model.py")
+    done = train(tmp_path, BUGS / "B25_user_class_model.py")
+    handle = serve(done, BUGS / "B25_user_class_model.py")
     handle.start()
     try:
         assert math.isclose(result(handle, "predict", {"x": 3}), 1.2247, abs_tol=1e-3)
@@ -418,7 +420,7 @@ def test_every_weird_output_becomes_strict_json(tmp_path: Path) -> None:
         "series": {"x": 1, "y": 2},
         "bytes": "AAE=",
     }
-    case = "b22_weird_outputs_model.py"
+    case = BUGS / "B22_weird_outputs_model.py"
     done = train(tmp_path, case)
     handle = serve(done, case, functions=FunctionNames(predict_many="predict_many"))
     handle.start()
@@ -436,8 +438,8 @@ def test_every_weird_output_becomes_strict_json(tmp_path: Path) -> None:
 
 
 def test_helpers_are_visible_and_predict_many_maps_predict(tmp_path: Path) -> None:
-    done = train(tmp_path, "b08_helper_scope_model.py")
-    handle = serve(done, "b08_helper_scope_model.py")
+    done = train(tmp_path, BUGS / "B08_helper_scope_model.py")
+    handle = serve(done, BUGS / "B08_helper_scope_model.py")
     handle.start()
     try:
         assert result(handle, "predict", {"k": 5}) == 120

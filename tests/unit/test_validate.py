@@ -886,7 +886,7 @@ EVALUATED_STRINGS = [
     ("eval alias", "import pandas as pd\nev = pd.eval\ndef f(q):\n    return ev(q)", 4),
     ("query with unpacking", "def f(df, a):\n    return df.query(*a)", 2),
     ("logging brace format built", 'import logging\nu = "_"\nF = logging.Formatter("{msg." + u + "}", style="{")', 3),
-    ("numpy.load unpacked flags", 'import numpy as np\ndef f(p, kw):\n    return np.load(p, **kw)', 3),
+    ("numpy.load unpacked flags", "import numpy as np\ndef f(p, kw):\n    return np.load(p, **kw)", 3),
     ("numpy.lib.format", "import numpy as np\ndef f(fh):\n    return np.lib.format.read_array(fh)", 3),
     ("joblib.memory", "import joblib\ndef f(p):\n    return joblib.memory.numpy_pickle.load(p)", 3),
     ("make_dataclass", 'import dataclasses\nC = dataclasses.make_dataclass("C", [])', 2),
