@@ -47,3 +47,16 @@ def client(server: Server) -> Any:
 
 def read_case(path: Path) -> str:
     return path.read_text(encoding="utf-8")
+
+
+def case_header(path: Path) -> dict[str, str]:
+    """The `# key: value` header block of a handed case file, read as text (never
+    imported or parsed: one of them is built to crash parsers)."""
+    fields: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].strip().partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    return fields

@@ -16,27 +16,16 @@ import pytest
 from abacusai.client import InvalidParameterError
 
 from runtime.sdk_client import sdk_frame, wait_version
-from tests.conftest import REPO, SHARED_CASES, Server
+from tests.conftest import REPO, SHARED_CASES, Server, case_header
 
 HOSTILE = SHARED_CASES / "hostile"
 BUGS = SHARED_CASES / "bugs"
 
 
-def _header(path: Path) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.startswith("#"):
-            break
-        key, sep, value = line[1:].strip().partition(":")
-        if sep:
-            fields.setdefault(key.strip(), value.strip())
-    return fields
-
-
 REJECTED: dict[str, int] = {
-    path.name: int(_header(path)["offending-line"])
+    path.name: int(case_header(path)["offending-line"])
     for path in sorted(HOSTILE.glob("*.py"))
-    if _header(path).get("expect") == "reject"
+    if case_header(path).get("expect") == "reject"
 }
 ESCAPE_BUGS: dict[str, int] = {
     "B01_generator_frame_escape_model.py": 33,

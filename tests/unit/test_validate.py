@@ -27,9 +27,8 @@ from sandbox.validate.imports import ModuleAliases
 from sandbox.validate.scopes import ScopeMap
 from sandbox.validate.transformer import PolicyChecker
 from sandbox.validate.tree import TreeIndex
+from tests.conftest import REPO, SHARED_CASES, case_header
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_CASES = REPO / "tests" / "cases" / "handed"
 HOSTILE = SHARED_CASES / "hostile"
 BUGS = SHARED_CASES / "bugs"
 
@@ -57,18 +56,6 @@ def lines_of(report: ValidationReport) -> set[int]:
     return {finding.line for finding in report.errors}
 
 
-def header(path: Path) -> dict[str, str]:
-    """The `# key: value` header block of a case file, read as text."""
-    fields: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        key, sep, value = line[1:].strip().partition(":")
-        if sep:
-            fields.setdefault(key.strip(), value.strip())
-    return fields
-
-
 # -- hostile cases: validated in a child process (the README forbids parsing them in the test process) -------
 
 _VALIDATE_FILES = """
@@ -84,8 +71,8 @@ for path in sys.argv[1:]:
 """
 
 HOSTILE_FILES = sorted(HOSTILE.glob("*.py")) if HOSTILE.is_dir() else []
-REJECT_CASES = [path for path in HOSTILE_FILES if header(path).get("expect") == "reject"]
-CONTAINED_CASES = [path for path in HOSTILE_FILES if header(path).get("expect") == "contained"]
+REJECT_CASES = [path for path in HOSTILE_FILES if case_header(path).get("expect") == "reject"]
+CONTAINED_CASES = [path for path in HOSTILE_FILES if case_header(path).get("expect") == "contained"]
 
 # Contained cases whose header allows a rejection and that this policy rejects: the line of the finding.
 REJECTED_CONTAINED = {
@@ -118,14 +105,14 @@ def test_hostile_reject_cases_are_refused_on_the_offending_line(
     path: Path, hostile_reports: dict[str, dict[str, Any]]
 ) -> None:
     report = hostile_reports[path.name]
-    offending = int(header(path)["offending-line"])
+    offending = int(case_header(path)["offending-line"])
     assert not report["ok"]
     assert offending in {line for line, _col, _message in report["errors"]}, report["errors"]
 
 
 @pytest.mark.parametrize("path", CONTAINED_CASES, ids=lambda p: p.stem)
 def test_hostile_contained_cases_follow_the_policy(path: Path, hostile_reports: dict[str, dict[str, Any]]) -> None:
-    fields = header(path)
+    fields = case_header(path)
     report = hostile_reports[path.name]
     case_id = fields["id"]
     needed = {m.strip() for m in fields.get("requires-allowlist", "").split(",")} - {"(none)", ""}
