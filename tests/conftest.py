@@ -45,6 +45,18 @@ def client(server: Server) -> Any:
     return server.client()
 
 
+def create_model(client: Any, project_id: str, source: str, tables: list[str], **kwargs: Any) -> Any:
+    """createModelFromPython with the contract's default function names, train and predict."""
+    return client.create_model_from_python(
+        project_id=project_id,
+        function_source_code=source,
+        train_function_name="train",
+        training_input_tables=tables,
+        predict_function_name="predict",
+        **kwargs,
+    )
+
+
 def read_case(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 

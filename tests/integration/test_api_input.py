@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from runtime.sdk_client import sdk_frame, wait_version
-from tests.conftest import TEST_KEY, Server
+from tests.conftest import TEST_KEY, Server, create_model
 
 SOURCE = "def train(df, training_config=None):\n    return 1\n\n\ndef predict(model, query):\n    return model\n"
 
@@ -40,12 +40,11 @@ def call(
 def model_id(client: Any) -> str:
     client.create_feature_group_from_pandas_df("wire", sdk_frame(pd.DataFrame({"x": [1.0]})))
     project = client.create_project("wire", "PYTHON_MODEL")
-    model = client.create_model_from_python(
-        project_id=project.project_id,
-        function_source_code=SOURCE,
-        train_function_name="train",
-        training_input_tables=["wire"],
-        predict_function_name="predict",
+    model = create_model(
+        client,
+        project.project_id,
+        SOURCE,
+        ["wire"],
     )
     wait_version(client, model.latest_model_version.model_version)
     return str(model.model_id)

@@ -19,7 +19,7 @@ from abacusai.client import InvalidParameterError, RequestTimeoutError
 
 from runtime.sdk_client import sdk_frame, wait_deployment, wait_version
 from runtime.server_process import free_port
-from tests.conftest import CASES, REPO, SHARED_CASES, Server
+from tests.conftest import CASES, REPO, SHARED_CASES, Server, create_model
 
 MODELS = CASES / "models"
 PREDICT_TIMEOUT = 2
@@ -42,12 +42,11 @@ def project(client: Any) -> Any:
 
 
 def _train(client: Any, project: Any, model_file: str, **kwargs: Any) -> Any:
-    model = client.create_model_from_python(
-        project_id=project.project_id,
-        function_source_code=(MODELS / model_file).read_text(),
-        train_function_name="train",
-        training_input_tables=["rows"],
-        predict_function_name="predict",
+    model = create_model(
+        client,
+        project.project_id,
+        (MODELS / model_file).read_text(),
+        ["rows"],
         **kwargs,
     )
     return wait_version(client, model.latest_model_version.model_version)
@@ -201,12 +200,11 @@ def test_b41_libraries_see_the_cpus_asked_for(
 ) -> None:
     expected = min(asked, os.cpu_count() or 1)
     source = (SHARED_CASES / "bugs" / "B41_cpu_count_model.py").read_text()
-    model = client.create_model_from_python(
-        project_id=project.project_id,
-        function_source_code=source,
-        train_function_name="train",
-        training_input_tables=["rows"],
-        predict_function_name="predict",
+    model = create_model(
+        client,
+        project.project_id,
+        source,
+        ["rows"],
         package_requirements=["threadpoolctl"],
         cpu_size=cpu_size,
     )

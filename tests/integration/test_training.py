@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from runtime.sdk_client import sdk_frame, wait_version
-from tests.conftest import CASES, REPO, Server
+from tests.conftest import CASES, REPO, Server, create_model
 
 MODELS = CASES / "models"
 
@@ -26,12 +26,11 @@ def project(client: Any) -> Any:
 
 
 def _create(client: Any, project: Any, source: str, **kwargs: Any) -> Any:
-    return client.create_model_from_python(
-        project_id=project.project_id,
-        function_source_code=source,
-        train_function_name="train",
-        training_input_tables=["small"],
-        predict_function_name="predict",
+    return create_model(
+        client,
+        project.project_id,
+        source,
+        ["small"],
         **kwargs,
     )
 
@@ -71,12 +70,11 @@ def test_server_never_imports_user_code(server: Server, client: Any, project: An
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    model = client.create_model_from_python(
-        project_id=project.project_id,
-        function_source_code=source,
-        train_function_name="train",
-        training_input_tables=["small"],
-        predict_function_name="predict",
+    model = create_model(
+        client,
+        project.project_id,
+        source,
+        ["small"],
     )
     client.update_python_model(model.model_id, function_source_code=source + "\n# changed\n")
     version = wait_version(client, model.latest_model_version.model_version)

@@ -16,7 +16,7 @@ import pytest
 from abacusai.client import InvalidParameterError
 
 from runtime.sdk_client import sdk_frame, wait_version
-from tests.conftest import REPO, SHARED_CASES, Server, case_header
+from tests.conftest import REPO, SHARED_CASES, Server, case_header, create_model
 
 HOSTILE = SHARED_CASES / "hostile"
 BUGS = SHARED_CASES / "bugs"
@@ -48,12 +48,11 @@ def project(client: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def existing(client: Any, project: Any) -> Any:
-    model = client.create_model_from_python(
-        project_id=project.project_id,
-        function_source_code=GOOD,
-        train_function_name="train",
-        training_input_tables=["gate"],
-        predict_function_name="predict",
+    model = create_model(
+        client,
+        project.project_id,
+        GOOD,
+        ["gate"],
         name="gate keeper",
     )
     # settled first, so that "unchanged" compares a model nothing else is changing
@@ -74,12 +73,11 @@ def test_create_and_update_refuse_on_the_named_line_and_store_nothing(
     source = path.read_text(encoding="utf-8")
     models_before = [m.model_id for m in client.list_models(project.project_id)]
     with pytest.raises(InvalidParameterError) as created:
-        client.create_model_from_python(
-            project_id=project.project_id,
-            function_source_code=source,
-            train_function_name="train",
-            training_input_tables=["gate"],
-            predict_function_name="predict",
+        create_model(
+            client,
+            project.project_id,
+            source,
+            ["gate"],
         )
     _assert_refused_on(created.value.message, line)
     assert [m.model_id for m in client.list_models(project.project_id)] == models_before
@@ -128,19 +126,17 @@ def test_a_denied_default_module_is_refused_by_a_server_started_with_deny_module
         client.create_feature_group_from_pandas_df("t", sdk_frame(pd.DataFrame({"x": [1.0]})))
         project = client.create_project("policy", "PYTHON_MODEL")
         with pytest.raises(InvalidParameterError, match="line 1, col 1: import of 'numpy' is not allowed"):
-            client.create_model_from_python(
-                project_id=project.project_id,
-                function_source_code="import numpy\n" + GOOD,
-                train_function_name="train",
-                training_input_tables=["t"],
-                predict_function_name="predict",
+            create_model(
+                client,
+                project.project_id,
+                "import numpy\n" + GOOD,
+                ["t"],
             )
-        model = client.create_model_from_python(
-            project_id=project.project_id,
-            function_source_code="import shapely\n" + GOOD,
-            train_function_name="train",
-            training_input_tables=["t"],
-            predict_function_name="predict",
+        model = create_model(
+            client,
+            project.project_id,
+            "import shapely\n" + GOOD,
+            ["t"],
         )
         assert model.code_source.source_code.startswith("import shapely")
     finally:
