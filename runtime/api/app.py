@@ -115,16 +115,12 @@ def create_app(ctx: Context, *, run_background: bool = True) -> FastAPI:
 
     app = FastAPI(title="pymodel", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    def _has_valid_key(request: Request) -> bool:
+    def has_valid_key(request: Request) -> bool:
         key = request.headers.get("apiKey")
         return bool(key) and services.keys.is_valid(key)
 
-    def authorize(route: Route, request: Request, params: Params) -> None:
-        if route.auth == "none":
-            return
-        key = request.headers.get("apiKey")
-        if key and services.keys.is_valid(key):
-            return
+    def authorize_without_key(route: Route, params: Params) -> None:
+        """A caller without a valid API key: only a predict route with a valid deployment token gets in."""
         if route.auth == "predict" and params["deploymentToken"]:
             services.deployments.check_token(params["deploymentId"], params["deploymentToken"])
             return
@@ -146,13 +142,14 @@ def create_app(ctx: Context, *, run_background: bool = True) -> FastAPI:
                 raise DataNotFoundError(f"pymodel does not implement the API method {name!r}")
             if request.method not in route.methods:
                 raise MethodNotAllowed(f"{name} takes {', '.join(sorted(route.methods))}, not {request.method}")
-            # An API key settles access before the body is read; a predict token may need the body's ids.
-            has_key = await run_in_threadpool(_has_valid_key, request)
-            if not has_key and route.auth == "key":
-                authorize(route, request, Params({}))
+            # The key is looked up once, before the body is read: a key route refuses a caller without one
+            # unread; a predict token may need the body's ids.
+            admitted = route.auth == "none" or await run_in_threadpool(has_valid_key, request)
+            if not admitted and route.auth == "key":
+                authorize_without_key(route, Params({}))
             params = Params(merge(request.query_params, _parse_json(await _read_body(request))))
-            if not has_key:
-                await run_in_threadpool(authorize, route, request, params)
+            if not admitted:
+                await run_in_threadpool(authorize_without_key, route, params)
             if name == "getApiEndpoint":
                 base = str(request.base_url).rstrip("/")
                 return _ok({"apiEndpoint": base, "predictEndpoint": base, "proxyEndpoint": base})

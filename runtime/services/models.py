@@ -153,7 +153,6 @@ class ModelService:
                 return self._update_once(model_id, api_fields)
             except _RevisionMoved:
                 time.sleep(random.uniform(0, 0.005))  # spread the retries of updates that collided together
-                continue
         raise ConflictError(f"model {model_id} kept changing under this update; nothing was changed: try again")
 
     def _update_once(self, model_id: Any, api_fields: dict[str, Any]) -> dict[str, Any]:
